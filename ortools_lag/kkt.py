@@ -1,0 +1,323 @@
+"""KKT residuals and certificates of any point and multipliers against a :class:`Model`.
+
+Nothing here takes a solver's word: residuals are computed from the model's own expressions.
+
+Convention (DESIGN.md): for a minimisation ``L = f + sum(lam_g . c_g)`` with ``c_g <= 0`` for
+inequality groups (``lam >= 0``) and ``c_g == 0`` for equalities (free). A maximisation is the
+minimisation of ``-f``. Internally each group row has a signed multiplier ``y = sign_g * lam``
+(positive when the upper side binds) and the reduced costs are ``r = grad f + J^T y``: the bound
+multipliers, ``r_j >= 0`` where ``z_j`` sits at its lower bound and ``<= 0`` at its upper bound.
+
+Relative residuals:
+``primal = ||violation||_inf / (1 + ||rhs||_inf)``,
+``stationarity = ||r restricted to missing bounds||_inf / (1 + ||grad f||_inf)``,
+``complementarity = max |multiplier * slack| / (1 + |f|)``,
+``duality_gap = |f - dual| / (1 + |f|)``.
+
+>>> from ortools_lag import Model
+>>> m = Model(); x = m.var("x", 2, lb=None)
+>>> m.minimize((x * x).sum()); _ = m.add("sum", x.sum() == 1)
+>>> rep = certify(m, {"x": [0.5, 0.5]}, {"sum": -1.0})
+>>> rep.certified, round(rep.stationarity, 12)
+(True, 0.0)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from .model import Model
+from .result import KKTReport
+
+__all__ = [
+    "Evaluation",
+    "certify",
+    "certify_feasible",
+    "check_farkas",
+    "check_ray",
+    "evaluate",
+    "shadow_prices",
+]
+
+
+def _finite_max(*arrays: np.ndarray) -> float:
+    vals = [np.abs(a[np.isfinite(a)]) for a in arrays]
+    vals = [v for v in vals if v.size]
+    return float(max(v.max() for v in vals)) if vals else 0.0
+
+
+def _inf_norm(a: np.ndarray) -> float:
+    return float(np.max(np.abs(a))) if a.size else 0.0
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Model quantities at one point, in the minimisation sense."""
+
+    z: np.ndarray
+    f: float  # user-sense objective
+    grad: np.ndarray  # gradient of the minimisation objective
+    values: np.ndarray  # all group rows, in group order
+    jac: sp.csr_matrix  # Jacobian of all rows
+    lo: np.ndarray
+    hi: np.ndarray
+    signs: np.ndarray  # per row: +1 or -1 (">=" groups)
+    rhs_scale: float
+    slices: dict[str, slice]
+
+
+def evaluate(model: Model, z: np.ndarray) -> Evaluation:
+    """Evaluate objective, gradient, group values and Jacobian at the global vector ``z``."""
+    n = model.n
+    s = model.sense_sign
+    f = model.objective_value(z)
+    grad = s * np.asarray(model.objective.jacobian(z, n).todense()).ravel()
+    vals, jacs, los, his, signs, rhs, slices = [], [], [], [], [], [], {}
+    start = 0
+    for name, g in model.groups.items():
+        vals.append(g.body.value(z))
+        jacs.append(g.body.jacobian(z, n))
+        los.append(g.lo)
+        his.append(g.hi)
+        signs.append(np.full(g.size, g.sign))
+        lo0, hi0 = g.bounds_without_constant()
+        rhs.append(_finite_max(lo0, hi0))
+        slices[name] = slice(start, start + g.size)
+        start += g.size
+
+    def cat(parts: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    jac = sp.vstack(jacs, format="csr") if jacs else sp.csr_matrix((0, n))
+    return Evaluation(
+        z=z,
+        f=f,
+        grad=grad,
+        values=cat(vals),
+        jac=sp.csr_matrix(jac),
+        lo=cat(los),
+        hi=cat(his),
+        signs=cat(signs),
+        rhs_scale=1.0 + max(rhs, default=0.0),
+        slices=slices,
+    )
+
+
+def _as_vector(model: Model, x: Mapping[str, Any] | np.ndarray) -> np.ndarray:
+    if isinstance(x, np.ndarray) and x.ndim == 1 and x.shape[0] == model.n:
+        return x.astype(float)
+    return model.join(dict(x))  # type: ignore[arg-type]
+
+
+def _signed_rows(model: Model, ev: Evaluation, lam: Mapping[str, Any] | None) -> np.ndarray:
+    y = np.zeros(ev.values.shape[0])
+    for name, sl in ev.slices.items():
+        if lam is not None and name in lam and lam[name] is not None:
+            y[sl] = np.asarray(lam[name], dtype=float).ravel()
+    return y * ev.signs
+
+
+def _primal(model: Model, ev: Evaluation) -> tuple[float, float]:
+    lb, ub = model.lower_bounds(), model.upper_bounds()
+    row_v = np.maximum(np.maximum(ev.lo - ev.values, ev.values - ev.hi), 0.0)
+    col_v = np.maximum(np.maximum(lb - ev.z, ev.z - ub), 0.0)
+    scale = max(ev.rhs_scale, 1.0 + _finite_max(lb, ub))
+    viol = max(_inf_norm(row_v), _inf_norm(col_v))
+    ints = model.integrality()
+    integ = _inf_norm(ev.z[ints] - np.round(ev.z[ints])) if ints.any() else 0.0
+    return viol / scale, integ
+
+
+def certify(
+    model: Model,
+    x: Mapping[str, Any] | np.ndarray,
+    multipliers: Mapping[str, Any] | None,
+    *,
+    tol: float = 1e-6,
+) -> KKTReport:
+    """Certify a point and its multipliers: primal feasibility, signs, stationarity,
+    complementarity and the duality gap (``kind="kkt"``).
+
+    Returns
+    -------
+    KKTReport
+        With ``certified`` true when every residual is within ``tol``.
+    """
+    z = _as_vector(model, x)
+    ev = evaluate(model, z)
+    y = _signed_rows(model, ev, multipliers)
+    primal, integ = _primal(model, ev)
+    lb, ub = model.lower_bounds(), model.upper_bounds()
+    cscale = 1.0 + _inf_norm(ev.grad)
+    r = ev.grad + ev.jac.T @ y
+    # multipliers on missing sides (wrong sign) and reduced costs on missing bounds
+    bad_rows = np.where(y > 0, ~np.isfinite(ev.hi), False) | np.where(
+        y < 0, ~np.isfinite(ev.lo), False
+    )
+    sign_v = _inf_norm(y[bad_rows]) / cscale
+    r_bad = np.where(r > 0, ~np.isfinite(lb), False) | np.where(r < 0, ~np.isfinite(ub), False)
+    stat = _inf_norm(r[r_bad]) / cscale
+    y_ok = np.where(bad_rows, 0.0, y)
+    r_ok = np.where(r_bad, 0.0, r)
+    yp, ym, rp, rm = (
+        np.maximum(y_ok, 0),
+        np.maximum(-y_ok, 0),
+        np.maximum(r_ok, 0),
+        np.maximum(-r_ok, 0),
+    )
+    with np.errstate(invalid="ignore"):
+        row_terms = np.nan_to_num(yp * (ev.values - ev.hi)) + np.nan_to_num(
+            ym * (ev.lo - ev.values)
+        )
+        col_terms = np.nan_to_num(rp * (lb - z)) + np.nan_to_num(rm * (z - ub))
+    fscale = 1.0 + abs(ev.f)
+    comp = max(_inf_norm(row_terms), _inf_norm(col_terms)) / fscale
+    f_min = model.sense_sign * ev.f
+    lagr = f_min + float(row_terms.sum()) + float(col_terms.sum())
+    if model.has_linear_constraints and model.objective.degree <= 2:
+        lagr -= float(np.where(r_bad, r, 0.0) @ z)  # the z-free dual objective of an LP/QP
+    dual = model.sense_sign * lagr
+    gap = abs(ev.f - dual) / fscale
+    notes = _notes(primal=primal, stationarity=stat, sign=sign_v, comp=comp, gap=gap, tol=tol)
+    if model.is_integer and integ > tol:
+        notes.append(f"integrality violation {integ:.3g}")
+    return KKTReport(
+        primal_residual=primal,
+        stationarity=stat,
+        complementarity=comp,
+        duality_gap=gap,
+        sign_violation=sign_v,
+        integrality=integ,
+        dual_objective=dual,
+        tolerance=tol,
+        certified=not notes,
+        kind="kkt",
+        notes=tuple(notes),
+    )
+
+
+def _notes(tol: float, **residuals: float) -> list[str]:
+    return [f"{k} residual {v:.3g} > {tol:g}" for k, v in residuals.items() if not v <= tol]
+
+
+def certify_feasible(
+    model: Model,
+    x: Mapping[str, Any] | np.ndarray,
+    *,
+    bound: float = math.nan,
+    tol: float = 1e-6,
+    gap_tol: float = 1e-6,
+    kind: str = "mip",
+) -> KKTReport:
+    """Certify a point without multipliers: feasibility, integrality and the gap to ``bound``.
+
+    ``certified`` holds when the point is feasible and integral and the relative gap
+    ``|f - bound| / max(1, |f|)`` is within ``gap_tol`` (a ``nan`` bound fails).
+    """
+    z = _as_vector(model, x)
+    ev = evaluate(model, z)
+    primal, integ = _primal(model, ev)
+    gap = abs(ev.f - bound) / max(1.0, abs(ev.f)) if math.isfinite(bound) else math.nan
+    wrong_side = math.isfinite(bound) and model.sense_sign * (bound - ev.f) > gap_tol * max(
+        1.0, abs(ev.f)
+    )
+    notes = _notes(primal=primal, integrality=integ, tol=tol)
+    if not gap <= gap_tol:
+        notes.append(f"gap {gap:.3g} > {gap_tol:g}")
+    if wrong_side:
+        notes.append(f"bound {bound} is on the wrong side of the objective {ev.f}")
+    return KKTReport(
+        primal_residual=primal,
+        integrality=integ,
+        duality_gap=gap,
+        dual_objective=bound,
+        tolerance=tol,
+        certified=not notes,
+        kind=kind,
+        notes=tuple(notes),
+    )
+
+
+def check_farkas(model: Model, multipliers: Mapping[str, Any], *, tol: float = 1e-7) -> KKTReport:
+    """Check a Farkas certificate of infeasibility for a model with affine constraints.
+
+    With signed row multipliers ``y`` and ``r = J^T y``, the value
+    ``min over the box of r.z - sum(y+ . hi) + sum(y- . lo)`` must be positive (and finite):
+    then every point of the box violates the combined constraint.
+    """
+    z0 = np.zeros(model.n)
+    ev = evaluate(model, z0)
+    y = _signed_rows(model, ev, multipliers)
+    # bodies are affine here: value(z) = J z + const, so hi/lo relative to J z are shifted
+    const = ev.values
+    hi, lo = ev.hi - const, ev.lo - const
+    lb, ub = model.lower_bounds(), model.upper_bounds()
+    r = ev.jac.T @ y
+    yp, ym = np.maximum(y, 0), np.maximum(-y, 0)
+    scale = 1.0 + _inf_norm(y)
+    with np.errstate(invalid="ignore"):
+        box = np.where(r > 0, r * lb, np.where(r < 0, r * ub, 0.0))
+        val = float(
+            np.sum(box)
+            - np.sum(np.where(yp > 0, yp * hi, 0.0))
+            + np.sum(np.where(ym > 0, ym * lo, 0.0))
+        )
+    ok = math.isfinite(val) and val > tol * scale
+    note = () if ok else (f"Farkas value {val:.3g} is not positive and finite",)
+    return KKTReport(dual_objective=val, tolerance=tol, certified=ok, kind="farkas", notes=note)
+
+
+def check_ray(
+    model: Model, direction: Mapping[str, Any] | np.ndarray, *, tol: float = 1e-7
+) -> KKTReport:
+    """Check an unbounded direction ``d``: it improves the objective and stays feasible
+    (``J d`` within the recession cone of the rows, ``d`` within that of the bounds)."""
+    d = _as_vector(model, direction)
+    dn = _inf_norm(d)
+    if dn == 0:
+        return KKTReport(certified=False, kind="ray", notes=("zero direction",), tolerance=tol)
+    d = d / dn
+    ev = evaluate(model, np.zeros(model.n))
+    Jd = ev.jac @ d
+    lb, ub = model.lower_bounds(), model.upper_bounds()
+    viol = max(
+        _inf_norm(np.where(np.isfinite(ev.hi), np.maximum(Jd, 0), 0.0)),
+        _inf_norm(np.where(np.isfinite(ev.lo), np.maximum(-Jd, 0), 0.0)),
+        _inf_norm(np.where(np.isfinite(lb), np.maximum(-d, 0), 0.0)),
+        _inf_norm(np.where(np.isfinite(ub), np.maximum(d, 0), 0.0)),
+    )
+    slope = float(ev.grad @ d)
+    ok = viol <= tol and slope < -tol
+    notes = []
+    if viol > tol:
+        notes.append(f"direction leaves the feasible cone by {viol:.3g}")
+    if slope >= -tol:
+        notes.append(f"direction does not improve the objective (slope {slope:.3g})")
+    return KKTReport(
+        primal_residual=viol,
+        dual_objective=slope,
+        tolerance=tol,
+        certified=ok,
+        kind="ray",
+        notes=tuple(notes),
+    )
+
+
+def shadow_prices(model: Model, multipliers: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """d objective / d rhs for each group, derived from the multipliers.
+
+    For ``c = sign * (e - rhs) <= 0`` in a minimisation, ``d f*/d rhs = -sign * lam``; a
+    maximisation flips the sign (its objective is ``-(min -f)``).
+    """
+    out = {}
+    for name, g in model.groups.items():
+        if name in multipliers and multipliers[name] is not None:
+            lam = np.asarray(multipliers[name], dtype=float)
+            out[name] = -model.sense_sign * g.sign * lam
+    return out

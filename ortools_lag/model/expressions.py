@@ -1,0 +1,559 @@
+"""Vectorised affine and quadratic expressions over variable blocks.
+
+An :class:`AffineExpr` of shape ``s`` is ``sum_v A_v @ vec(v) + const`` with one sparse
+coefficient matrix per variable block (rows = entries of the expression in C order). A
+:class:`QuadExpr` adds terms ``S @ (L z * R z)``: elementwise products of two affine vectors
+aggregated by a sparse matrix ``S``, which covers ``x @ Q @ x``, sums of squares and bilinear
+products. Every operation is a sparse matrix product or a row selection: building a model never
+loops over scalar entries.
+
+Every expression implements the evaluation protocol used by ``kkt.py`` and the backends:
+``value(z)`` (flat values at the global vector ``z``), ``jacobian(z, n)`` (sparse, ``size x n``)
+and ``degree`` (0, 1, 2, or 3 for "nonlinear").
+
+>>> from ortools_lag import Model
+>>> m = Model()
+>>> x = m.var("x", 3)
+>>> e = 2 * x[:2] + 1
+>>> e.shape, e.value(np.array([1.0, 2.0, 3.0])).tolist()
+((2,), [3.0, 5.0])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Union
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import ModelError
+
+if TYPE_CHECKING:
+    from .constraints import Constraint
+    from .variables import Var
+
+__all__ = ["AffineExpr", "Expr", "QuadExpr", "as_expr", "concatenate", "hstack", "vstack"]
+
+Shape = tuple[int, ...]
+ArrayLike = Union[float, int, np.ndarray, Sequence[Any]]
+
+
+def _size(shape: Shape) -> int:
+    return int(math.prod(shape))
+
+
+def as_constant(value: Any, what: str = "constant") -> np.ndarray:
+    """Convert ``value`` to a float array, rejecting NaN and infinite entries."""
+    if sp.issparse(value):
+        value = value.toarray()
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ModelError(f"{what}: cannot convert {type(value).__name__} to numbers") from exc
+    if not np.all(np.isfinite(arr)):
+        raise ModelError(f"{what} contains NaN or infinite entries")
+    return arr
+
+
+def _check_matrix(mat: Any, what: str) -> sp.csr_matrix | np.ndarray:
+    if sp.issparse(mat):
+        csr = sp.csr_matrix(mat, dtype=float)
+        if not np.all(np.isfinite(csr.data)):
+            raise ModelError(f"{what} contains NaN or infinite entries")
+        return csr
+    return as_constant(mat, what)
+
+
+class Expr:
+    """Base class of expressions: shape, operators and the evaluation protocol."""
+
+    __array_ufunc__ = None  # make numpy defer to our reflected operators
+    __array_priority__ = 1000
+    shape: Shape = ()
+
+    @property
+    def size(self) -> int:
+        """Number of entries."""
+        return _size(self.shape)
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return len(self.shape)
+
+    @property
+    def degree(self) -> int:
+        """Polynomial degree: 0 constant, 1 affine, 2 quadratic, 3 anything else."""
+        raise NotImplementedError
+
+    def variables(self) -> list[Var]:
+        """The variable blocks the expression depends on."""
+        raise NotImplementedError
+
+    def value(self, z: np.ndarray) -> np.ndarray:
+        """Flat values at the global variable vector ``z``."""
+        raise NotImplementedError
+
+    def jacobian(self, z: np.ndarray, n: int) -> sp.csr_matrix:
+        """Sparse Jacobian (``size x n``) at ``z``."""
+        raise NotImplementedError
+
+    # -- structural operations, expressed through a row selection ---------------------------
+    def _take(self, idx: np.ndarray, shape: Shape) -> Expr:
+        raise NotImplementedError
+
+    def _apply(self, T: sp.csr_matrix, shape: Shape) -> Expr:
+        raise NotImplementedError
+
+    def __getitem__(self, key: Any) -> Expr:
+        try:
+            idx = np.arange(self.size).reshape(self.shape)[key]
+        except IndexError as exc:
+            raise ModelError(f"index {key!r} out of range for shape {self.shape}") from exc
+        idx = np.asarray(idx)
+        return self._take(idx.ravel(), idx.shape)
+
+    def reshape(self, *shape: Any) -> Expr:
+        """Reshape (C order)."""
+        new = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        try:
+            idx = np.arange(self.size).reshape(self.shape).reshape(new)
+        except ValueError as exc:
+            raise ModelError(f"cannot reshape {self.shape} to {tuple(new)}") from exc
+        return self._take(idx.ravel(), idx.shape)
+
+    def flatten(self) -> Expr:
+        """The expression as a vector (C order)."""
+        return self.reshape(self.size)
+
+    @property
+    def T(self) -> Expr:
+        """Transpose."""
+        idx = np.arange(self.size).reshape(self.shape).T
+        return self._take(idx.ravel(), idx.shape)
+
+    def broadcast_to(self, shape: Shape) -> Expr:
+        """Broadcast to ``shape`` (numpy rules)."""
+        shape = tuple(shape)
+        if shape == self.shape:
+            return self
+        try:
+            idx = np.broadcast_to(np.arange(self.size).reshape(self.shape), shape)
+        except ValueError as exc:
+            raise ModelError(f"shapes {self.shape} and {shape} do not broadcast") from exc
+        return self._take(idx.ravel(), shape)
+
+    def sum(self, axis: int | None = None) -> Expr:
+        """Sum of entries, over all or along ``axis``."""
+        if axis is None:
+            T = sp.csr_matrix(np.ones((1, self.size)))
+            return self._apply(T, ())
+        if not -self.ndim <= axis < self.ndim:
+            raise ModelError(f"axis {axis} out of range for shape {self.shape}")
+        axis %= self.ndim
+        out_shape = self.shape[:axis] + self.shape[axis + 1 :]
+        grid = np.indices(self.shape).reshape(self.ndim, -1)
+        keep = np.delete(grid, axis, axis=0)
+        rows = np.ravel_multi_index(keep, out_shape) if out_shape else np.zeros(self.size, int)
+        T = sp.csr_matrix(
+            (np.ones(self.size), (rows, np.arange(self.size))), shape=(_size(out_shape), self.size)
+        )
+        return self._apply(T, out_shape)
+
+    def dot(self, other: Any) -> Expr:
+        """Inner product / matrix product, as ``@``."""
+        return self @ other
+
+    def between(self, lo: ArrayLike | None, hi: ArrayLike | None) -> Constraint:
+        """The two-sided constraint ``lo <= self <= hi`` (``None`` for no bound)."""
+        from .constraints import Constraint
+
+        return Constraint.ranged(self, lo, hi)
+
+    # -- arithmetic -------------------------------------------------------------------------
+    def __neg__(self) -> Expr:
+        return self * -1.0
+
+    def __pos__(self) -> Expr:
+        return self
+
+    def __add__(self, other: Any) -> Expr:
+        return _add(self, other)
+
+    def __radd__(self, other: Any) -> Expr:
+        return _add(self, other)
+
+    def __sub__(self, other: Any) -> Expr:
+        return _add(self, -as_expr(other))
+
+    def __rsub__(self, other: Any) -> Expr:
+        return _add(as_expr(other), -self)
+
+    def __mul__(self, other: Any) -> Expr:
+        return _mul(self, other)
+
+    def __rmul__(self, other: Any) -> Expr:
+        return _mul(self, other)
+
+    def __truediv__(self, other: Any) -> Expr:
+        if isinstance(other, Expr):
+            raise ModelError("division by an expression needs nonlinear expressions")
+        return _mul(self, 1.0 / as_constant(other, "divisor"))
+
+    def __matmul__(self, other: Any) -> Expr:
+        return _matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Expr:
+        return _matmul(other, self)
+
+    def __pow__(self, power: Any) -> Expr:
+        if power == 2:
+            return self * self
+        if power == 1:
+            return self
+        raise ModelError(f"power {power!r} needs nonlinear expressions")
+
+    # -- comparisons build constraints ------------------------------------------------------
+    def __le__(self, other: Any) -> Constraint:  # type: ignore[override]
+        from .constraints import Constraint
+
+        return Constraint.compare(self, "<=", other)
+
+    def __ge__(self, other: Any) -> Constraint:  # type: ignore[override]
+        from .constraints import Constraint
+
+        return Constraint.compare(self, ">=", other)
+
+    def __eq__(self, other: Any) -> Constraint:  # type: ignore[override]
+        from .constraints import Constraint
+
+        return Constraint.compare(self, "==", other)
+
+    __hash__ = object.__hash__
+
+    def __bool__(self) -> bool:
+        raise ModelError("an expression has no truth value; use it in m.add(name, ...)")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(shape={self.shape}, degree={self.degree})"
+
+
+class AffineExpr(Expr):
+    """``sum_v A_v @ vec(v) + const`` with sparse ``A_v``.
+
+    Parameters
+    ----------
+    coeffs
+        Sparse coefficient matrix (``size x v.size``) per variable block.
+    const
+        Flat constant vector of length ``size``.
+    shape
+        Shape of the expression.
+    """
+
+    def __init__(self, coeffs: dict[Var, sp.csr_matrix], const: np.ndarray, shape: Shape) -> None:
+        self._coeffs = coeffs
+        self.const = np.asarray(const, dtype=float).reshape(-1)
+        self.shape = tuple(int(s) for s in shape)
+
+    @property
+    def coeffs(self) -> dict[Var, sp.csr_matrix]:
+        """Sparse coefficient matrix per variable block."""
+        return self._coeffs
+
+    @property
+    def degree(self) -> int:
+        return 1 if self.coeffs else 0
+
+    def variables(self) -> list[Var]:
+        return list(self.coeffs)
+
+    def _take(self, idx: np.ndarray, shape: Shape) -> AffineExpr:
+        return AffineExpr({v: A[idx] for v, A in self.coeffs.items()}, self.const[idx], shape)
+
+    def _apply(self, T: sp.csr_matrix, shape: Shape) -> AffineExpr:
+        coeffs = {v: sp.csr_matrix(T @ A) for v, A in self.coeffs.items()}
+        return AffineExpr(coeffs, T @ self.const, shape)
+
+    def matrix(self, n: int) -> sp.csr_matrix:
+        """The coefficients as one sparse ``size x n`` matrix over the global columns."""
+        if not self.coeffs:
+            return sp.csr_matrix((self.size, n))
+        parts = []
+        for v, A in self.coeffs.items():
+            coo = A.tocoo()
+            parts.append((coo.data, coo.row, coo.col + v.offset))
+        data, rows, cols = (np.concatenate(p) for p in zip(*parts))
+        return sp.csr_matrix((data, (rows, cols)), shape=(self.size, n))
+
+    def value(self, z: np.ndarray) -> np.ndarray:
+        out = self.const.copy()
+        for v, A in self.coeffs.items():
+            out += A @ z[v.offset : v.offset + v.size]
+        return out
+
+    def jacobian(self, z: np.ndarray, n: int) -> sp.csr_matrix:
+        return self.matrix(n)
+
+
+class QuadExpr(Expr):
+    """An affine part plus terms ``S @ (L z * R z)`` (``L``, ``R`` affine vectors).
+
+    Parameters
+    ----------
+    affine
+        The affine part (its shape is the expression's shape).
+    terms
+        Tuples ``(L, R, S)``: flat affine expressions of equal length ``p`` and a sparse
+        ``size x p`` aggregation matrix.
+    """
+
+    def __init__(
+        self, affine: AffineExpr, terms: list[tuple[AffineExpr, AffineExpr, sp.csr_matrix]]
+    ) -> None:
+        self.affine = affine
+        self.terms = terms
+        self.shape = affine.shape
+
+    @property
+    def degree(self) -> int:
+        return 2 if self.terms else self.affine.degree
+
+    def variables(self) -> list[Var]:
+        seen: dict[Var, None] = dict.fromkeys(self.affine.variables())
+        for L, R, _ in self.terms:
+            seen.update(dict.fromkeys(L.variables()))
+            seen.update(dict.fromkeys(R.variables()))
+        return list(seen)
+
+    def _take(self, idx: np.ndarray, shape: Shape) -> QuadExpr:
+        aff = self.affine._take(idx, shape)
+        return QuadExpr(aff, [(L, R, sp.csr_matrix(S[idx])) for L, R, S in self.terms])
+
+    def _apply(self, T: sp.csr_matrix, shape: Shape) -> QuadExpr:
+        aff = self.affine._apply(T, shape)
+        return QuadExpr(aff, [(L, R, sp.csr_matrix(T @ S)) for L, R, S in self.terms])
+
+    def value(self, z: np.ndarray) -> np.ndarray:
+        out = self.affine.value(z)
+        for L, R, S in self.terms:
+            out = out + S @ (L.value(z) * R.value(z))
+        return out
+
+    def jacobian(self, z: np.ndarray, n: int) -> sp.csr_matrix:
+        J = self.affine.matrix(n)
+        for L, R, S in self.terms:
+            Lm, Rm = L.matrix(n), R.matrix(n)
+            inner = sp.diags(R.value(z)) @ Lm + sp.diags(L.value(z)) @ Rm
+            J = J + S @ inner
+        return sp.csr_matrix(J)
+
+    def hessian(self, weights: np.ndarray, n: int) -> sp.csr_matrix:
+        """``sum_i w_i * Hessian(entry_i)`` as a symmetric sparse ``n x n`` matrix."""
+        H = sp.csr_matrix((n, n))
+        for L, R, S in self.terms:
+            d = sp.diags(S.T @ np.asarray(weights, dtype=float))
+            Lm, Rm = L.matrix(n), R.matrix(n)
+            M = Lm.T @ d @ Rm
+            H = H + M + M.T
+        return sp.csr_matrix(H)
+
+
+def as_expr(value: Any) -> Expr:
+    """Return ``value`` as an expression (constants become constant affine expressions)."""
+    if isinstance(value, Expr):
+        return value
+    arr = as_constant(value)
+    return AffineExpr({}, arr.reshape(-1), arr.shape)
+
+
+def _as_quad(e: Expr) -> QuadExpr:
+    if isinstance(e, QuadExpr):
+        return e
+    if isinstance(e, AffineExpr):
+        return QuadExpr(e, [])
+    raise ModelError(f"cannot combine {type(e).__name__} with quadratic terms")
+
+
+def _broadcast_pair(a: Expr, b: Expr) -> tuple[Expr, Expr]:
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError as exc:
+        raise ModelError(f"shape mismatch: {a.shape} and {b.shape} do not broadcast") from exc
+    return a.broadcast_to(shape), b.broadcast_to(shape)
+
+
+def _add_affine(a: AffineExpr, b: AffineExpr) -> AffineExpr:
+    coeffs = dict(a.coeffs)
+    for v, B in b.coeffs.items():
+        coeffs[v] = sp.csr_matrix(coeffs[v] + B) if v in coeffs else B
+    return AffineExpr(coeffs, a.const + b.const, a.shape)
+
+
+def _add(a: Any, b: Any) -> Expr:
+    ea, eb = as_expr(a), as_expr(b)
+    if not isinstance(ea, (AffineExpr, QuadExpr)) or not isinstance(eb, (AffineExpr, QuadExpr)):
+        return NotImplemented  # let a nonlinear expression class handle it
+    ea, eb = _broadcast_pair(ea, eb)
+    if isinstance(ea, AffineExpr) and isinstance(eb, AffineExpr):
+        return _add_affine(ea, eb)
+    qa, qb = _as_quad(ea), _as_quad(eb)
+    return QuadExpr(_add_affine(qa.affine, qb.affine), qa.terms + qb.terms)
+
+
+def _mul(a: Expr, b: Any) -> Expr:
+    eb = as_expr(b)
+    if not isinstance(eb, (AffineExpr, QuadExpr)) or not isinstance(a, (AffineExpr, QuadExpr)):
+        return NotImplemented
+    if eb.degree == 0:
+        const = eb.const if isinstance(eb, AffineExpr) else eb.affine.const
+        try:
+            shape = np.broadcast_shapes(a.shape, eb.shape)
+        except ValueError as exc:
+            raise ModelError(f"shape mismatch: {a.shape} and {eb.shape} do not broadcast") from exc
+        ea = a.broadcast_to(shape)
+        scale = np.broadcast_to(const.reshape(eb.shape), shape).ravel()
+        return ea._apply(sp.diags(scale, format="csr"), shape)
+    if a.degree == 0:
+        return _mul(eb, a)
+    if a.degree + eb.degree > 2:
+        raise ModelError("a product of degree > 2 needs nonlinear expressions")
+    ea, eb = _broadcast_pair(a, eb)
+    assert isinstance(ea, AffineExpr) and isinstance(eb, AffineExpr)
+    n = ea.size
+    term = (ea.flatten(), eb.flatten(), sp.identity(n, format="csr"))
+    zero = AffineExpr({}, np.zeros(n), ea.shape)
+    return QuadExpr(zero, [term])  # type: ignore[list-item]
+
+
+def _kron_apply(e: Expr, M: np.ndarray | sp.csr_matrix, side: str) -> Expr:
+    """``M @ e`` (side 'left') or ``e @ M`` (side 'right') for a constant matrix ``M``."""
+    M2 = sp.csr_matrix(M) if not sp.issparse(M) else M
+    if side == "left":
+        if e.ndim == 1:
+            return e._apply(sp.csr_matrix(M2), (M2.shape[0],))
+        p = e.shape[1]
+        T = sp.kron(M2, sp.identity(p), format="csr")
+        return e._apply(T, (M2.shape[0], p))
+    if e.ndim == 1:
+        return e._apply(sp.csr_matrix(M2.T), (M2.shape[1],))
+    m = e.shape[0]
+    T = sp.kron(sp.identity(m), M2.T, format="csr")
+    return e._apply(T, (m, M2.shape[1]))
+
+
+def _matmul(a: Any, b: Any) -> Expr:
+    if isinstance(a, Expr) and isinstance(b, Expr):
+        return _matmul_exprs(a, b)
+    if isinstance(a, Expr):
+        e, M, side = a, _check_matrix(b, "matrix in @"), "right"
+    else:
+        e, M, side = b, _check_matrix(a, "matrix in @"), "left"
+    if M.ndim == 1:
+        vec = np.asarray(M)
+        if e.ndim == 0 or e.shape[-1 if side == "right" else 0] != vec.shape[0]:
+            raise ModelError(f"shape mismatch in @: {e.shape} and {vec.shape}")
+        if e.ndim == 1:
+            return (e * vec).sum()
+        return (e * vec).sum(axis=-1) if side == "right" else (e * vec[:, None]).sum(axis=0)
+    if e.ndim not in (1, 2) or M.ndim != 2:
+        raise ModelError(f"@ needs 1-D or 2-D operands, got {e.shape} and {M.shape}")
+    inner_e = e.shape[-1] if side == "right" else e.shape[0]
+    inner_m = M.shape[0] if side == "right" else M.shape[1]
+    if inner_e != inner_m:
+        raise ModelError(f"shape mismatch in @: {e.shape} and {M.shape}")
+    return _kron_apply(e, M, side)
+
+
+def _matmul_exprs(a: Expr, b: Expr) -> Expr:
+    if a.ndim == 1 and b.ndim == 1:
+        if a.shape != b.shape:
+            raise ModelError(f"shape mismatch in @: {a.shape} and {b.shape}")
+        return (a * b).sum()
+    if a.ndim == 2 and b.ndim == 1:
+        if a.shape[1] != b.shape[0]:
+            raise ModelError(f"shape mismatch in @: {a.shape} and {b.shape}")
+        return (a * b.reshape(1, -1)).sum(axis=1)
+    raise ModelError(f"@ between expressions of shapes {a.shape} and {b.shape} is not supported")
+
+
+def concatenate(exprs: Iterable[Any], axis: int = 0) -> Expr:
+    """Concatenate affine or quadratic expressions along ``axis``.
+
+    >>> from ortools_lag import Model
+    >>> m = Model(); x = m.var("x", 2); y = m.var("y", 3)
+    >>> concatenate([x, 2 * y]).shape
+    (5,)
+    """
+    parts = [as_expr(e) for e in exprs]
+    if not parts:
+        raise ModelError("concatenate needs at least one expression")
+    try:
+        shapes = [np.empty(p.shape) for p in parts]
+        out_shape = np.concatenate(shapes, axis=axis).shape
+    except ValueError as exc:
+        raise ModelError(f"cannot concatenate shapes {[p.shape for p in parts]}") from exc
+    quads = [_as_quad(p) for p in parts]
+    flat_aff = _stack_affine([q.affine for q in quads])
+    terms = []
+    sizes = [p.size for p in parts]
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    for q, off in zip(quads, offsets[:-1]):
+        for L, R, S in q.terms:
+            pad = sp.vstack(
+                [
+                    sp.csr_matrix((int(off), S.shape[1])),
+                    S,
+                    sp.csr_matrix((int(offsets[-1] - off - S.shape[0]), S.shape[1])),
+                ],
+                format="csr",
+            )
+            terms.append((L, R, pad))
+    # the stacked order is "blocks one after another"; permute to the C order of the result
+    order = np.concatenate(
+        [np.arange(o, o + s).reshape(p.shape) for o, s, p in zip(offsets[:-1], sizes, parts)],
+        axis=axis,
+    ).ravel()
+    stacked: Expr = QuadExpr(flat_aff, terms) if terms else flat_aff
+    return stacked._take(order, out_shape)
+
+
+def _stack_affine(parts: list[AffineExpr]) -> AffineExpr:
+    keys: dict[Var, None] = {}
+    for p in parts:
+        keys.update(dict.fromkeys(p.coeffs))
+    coeffs = {
+        v: sp.vstack(
+            [p.coeffs[v] if v in p.coeffs else sp.csr_matrix((p.size, v.size)) for p in parts],
+            format="csr",
+        )
+        for v in keys
+    }
+    const = np.concatenate([p.const for p in parts])
+    return AffineExpr(coeffs, const, (int(const.shape[0]),))
+
+
+def hstack(exprs: Iterable[Any]) -> Expr:
+    """Stack horizontally (like ``numpy.hstack``)."""
+    parts = [as_expr(e) for e in exprs]
+    return concatenate(parts, axis=0 if parts and parts[0].ndim == 1 else 1)
+
+
+def vstack(exprs: Iterable[Any]) -> Expr:
+    """Stack vertically (like ``numpy.vstack``): 1-D entries become rows."""
+    parts = [as_expr(e) for e in exprs]
+    return concatenate([p.reshape(1, -1) if p.ndim == 1 else p for p in parts], axis=0)
+
+
+def sum_squares(e: Any) -> Expr:
+    """``sum(e ** 2)``."""
+    ex = as_expr(e)
+    return (ex * ex).sum()
+
+
+def quad_form(x: Any, Q: Any) -> Expr:
+    """``x @ Q @ x`` for a vector expression ``x`` and a constant matrix ``Q``."""
+    ex = as_expr(x)
+    return (ex @ _check_matrix(Q, "Q")) @ ex

@@ -1,0 +1,110 @@
+"""Variable blocks: a named array of decision variables with bounds and a domain.
+
+>>> from ortools_lag import Model
+>>> m = Model()
+>>> x = m.var("x", (2, 3), lb=0, ub=1, domain="binary")
+>>> x.shape, x.size, x.domain, x.offset
+((2, 3), 6, 'binary', 0)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import ModelError
+from .expressions import AffineExpr
+
+__all__ = ["DOMAINS", "Var"]
+
+DOMAINS = ("continuous", "integer", "binary")
+
+
+def _bound(value: Any, shape: tuple[int, ...], name: str, what: str, default: float) -> np.ndarray:
+    if value is None:
+        return np.full(shape, default)
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ModelError(f"variable {name!r}: {what} is not numeric") from exc
+    if np.isnan(arr).any():
+        raise ModelError(f"variable {name!r}: {what} contains NaN")
+    try:
+        return np.broadcast_to(arr, shape).astype(float)
+    except ValueError as exc:
+        raise ModelError(
+            f"variable {name!r}: {what} of shape {arr.shape} does not match shape {shape}"
+        ) from exc
+
+
+class Var(AffineExpr):
+    """A block of decision variables; also the affine expression ``identity @ vec(x)``.
+
+    Parameters
+    ----------
+    name
+        Unique name in its model.
+    shape
+        Shape of the block (``()`` for a scalar).
+    lb, ub
+        Bounds (scalars or arrays broadcastable to ``shape``); ``None`` means unbounded.
+    domain
+        ``"continuous"``, ``"integer"`` or ``"binary"`` (binary clips the bounds to [0, 1]).
+    offset
+        Position of the block's first entry in the model's global vector.
+    labels
+        Optional names of the entries (for reports), in C order.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        shape: tuple[int, ...],
+        lb: Any,
+        ub: Any,
+        domain: str,
+        offset: int,
+        labels: list[str] | None = None,
+    ) -> None:
+        if domain not in DOMAINS:
+            raise ModelError(
+                f"variable {name!r}: unknown domain {domain!r} "
+                f"(valid choices: {', '.join(DOMAINS)})"
+            )
+        if any(int(s) < 0 for s in shape):
+            raise ModelError(f"variable {name!r}: negative dimension in shape {shape}")
+        self.name = name
+        self.domain = domain
+        self.offset = int(offset)
+        self.labels = labels
+        self.shape = tuple(int(s) for s in shape)
+        lo = _bound(lb, self.shape, name, "lb", -np.inf)
+        hi = _bound(ub, self.shape, name, "ub", np.inf)
+        if domain == "binary":
+            lo, hi = np.maximum(lo, 0.0), np.minimum(hi, 1.0)
+        bad = lo > hi
+        if bad.any():
+            first = np.argwhere(bad)[0]
+            raise ModelError(
+                f"variable {name!r}: lb > ub at index {tuple(int(i) for i in first)} "
+                f"({lo[tuple(first)]} > {hi[tuple(first)]})"
+            )
+        self.lb, self.ub = lo, hi
+        super().__init__({}, np.zeros(self.size), self.shape)
+
+    @property
+    def coeffs(self) -> dict[Var, sp.csr_matrix]:  # type: ignore[override]
+        return {self: sp.identity(self.size, format="csr")}
+
+    @property
+    def is_integer(self) -> bool:
+        """True for integer and binary blocks."""
+        return self.domain != "continuous"
+
+    def value(self, z: np.ndarray) -> np.ndarray:
+        return np.asarray(z[self.offset : self.offset + self.size], dtype=float).copy()
+
+    def __repr__(self) -> str:
+        return f"Var({self.name!r}, shape={self.shape}, domain={self.domain!r})"

@@ -1,0 +1,61 @@
+"""The solver registry: a plain dict from name to ``"module:Class"``, imported lazily.
+
+Nothing is imported or probed at package import time.
+
+>>> from ortools_lag.solvers.registry import names
+>>> "highs" in names()
+True
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+
+from ..errors import UnknownSolverError
+from .base import Solver
+
+__all__ = ["REGISTRY", "available", "get", "names", "register"]
+
+REGISTRY: dict[str, str] = {
+    "highs": "ortools_lag.solvers.highs_backend:HighsSolver",
+}
+
+
+def register(name: str, target: str) -> None:
+    """Register ``name`` -> ``"package.module:ClassName"`` (a :class:`Solver` subclass)."""
+    REGISTRY[name] = target
+    get.cache_clear()
+
+
+def names() -> list[str]:
+    """Registered solver names, sorted."""
+    return sorted(REGISTRY)
+
+
+@cache
+def get(name: str) -> Solver:
+    """The solver instance for ``name``.
+
+    Raises
+    ------
+    UnknownSolverError
+        Listing the valid names.
+    """
+    if name not in REGISTRY:
+        raise UnknownSolverError(
+            f"unknown solver {name!r} (valid choices: auto, {', '.join(names())})"
+        )
+    module, _, cls = REGISTRY[name].partition(":")
+    return getattr(importlib.import_module(module), cls)()  # type: ignore[no-any-return]
+
+
+def available() -> dict[str, str | None]:
+    """For every registered solver: ``None`` when usable, else the reason it is not."""
+    out: dict[str, str | None] = {}
+    for name in names():
+        try:
+            out[name] = get(name).available()
+        except ImportError as exc:  # a solver module whose own imports fail
+            out[name] = f"cannot import: {exc}"
+    return out
