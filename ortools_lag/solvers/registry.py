@@ -18,7 +18,18 @@ from .base import Solver
 __all__ = ["REGISTRY", "available", "get", "names", "register"]
 
 REGISTRY: dict[str, str] = {
+    # external backends
     "highs": "ortools_lag.solvers.highs_backend:HighsSolver",
+    "scipy": "ortools_lag.solvers.scipy_backend:ScipySolver",
+    "cvxpy": "ortools_lag.solvers.cvxpy_backend:CvxpySolver",
+    "pyomo": "ortools_lag.solvers.pyomo_backend:PyomoSolver",
+    # our own dual and primal-dual methods
+    "subgradient": "ortools_lag.solvers.subgradient:SubgradientSolver",
+    "bundle": "ortools_lag.solvers.bundle:BundleSolver",
+    "alm": "ortools_lag.solvers.alm:AlmSolver",
+    "admm": "ortools_lag.solvers.admm:AdmmSolver",
+    "adjoint": "ortools_lag.solvers.adjoint:AdjointSolver",
+    "pdhg": "ortools_lag.solvers.pdhg_solver:PdhgSolver",
 }
 
 
@@ -56,6 +67,6 @@ def available() -> dict[str, str | None]:
     for name in names():
         try:
             out[name] = get(name).available()
-        except ImportError as exc:  # a solver module whose own imports fail
+        except (ImportError, AttributeError) as exc:  # a module missing or failing to import
             out[name] = f"cannot import: {exc}"
     return out
