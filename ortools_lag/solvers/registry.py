@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from functools import cache
 
-from ..errors import UnknownSolverError
+from ..errors import BackendUnavailableError, UnknownSolverError
 from .base import Solver
 
 __all__ = ["REGISTRY", "available", "get", "names", "register"]
@@ -58,7 +58,10 @@ def get(name: str) -> Solver:
             f"unknown solver {name!r} (valid choices: auto, {', '.join(names())})"
         )
     module, _, cls = REGISTRY[name].partition(":")
-    return getattr(importlib.import_module(module), cls)()  # type: ignore[no-any-return]
+    try:
+        return getattr(importlib.import_module(module), cls)()  # type: ignore[no-any-return]
+    except (ImportError, AttributeError) as exc:
+        raise BackendUnavailableError(f"solver {name!r} cannot be loaded: {exc}") from exc
 
 
 def available() -> dict[str, str | None]:
@@ -67,6 +70,6 @@ def available() -> dict[str, str | None]:
     for name in names():
         try:
             out[name] = get(name).available()
-        except (ImportError, AttributeError) as exc:  # a module missing or failing to import
-            out[name] = f"cannot import: {exc}"
+        except BackendUnavailableError as exc:
+            out[name] = str(exc)
     return out
