@@ -25,6 +25,7 @@ def test_signatures() -> None:
         "ub",
         "domain",
         "labels",
+        "integer_mask",
     ]
     assert inspect.signature(Model.var).parameters["lb"].default == 0.0
     assert list(inspect.signature(solve).parameters) == ["model_or_problem", "solver", "options"]

@@ -67,3 +67,30 @@ def test_boeing1_ranged_rows_carry_signed_multipliers() -> None:
     at_lo = np.abs(v - g.lo) <= 1e-7 * (1 + np.abs(g.lo))
     assert np.all(at_hi[active & (lam > 0)]) and np.all(at_lo[active & (lam < 0)])
     assert (active & (lam > 0)).any() or (active & (lam < 0)).any()
+
+
+def test_mps_with_mixed_integer_columns(tmp_path) -> None:
+    """MPS integer markers become an entry-wise integrality mask (max x + y, x integer)."""
+    text = """NAME          MIXED
+ROWS
+ N  obj
+ L  c1
+COLUMNS
+    MARKER                 'MARKER'                 'INTORG'
+    x         obj       -1.0       c1        2.0
+    MARKER                 'MARKER'                 'INTEND'
+    y         obj       -1.0       c1        1.0
+RHS
+    RHS       c1        3.5
+BOUNDS
+ UP BND       y         1.0
+ENDATA
+"""
+    path = tmp_path / "mixed.mps"
+    path.write_text(text)
+    model = read_mps(path)
+    assert model.integrality().tolist() == [True, False]
+    sol = solve(model, "highs")
+    # hand: y <= 1 and 2x + y <= 3.5 with x integer -> x = 1, y = 1, objective -2
+    assert sol.status == Status.OPTIMAL and sol.objective == pytest.approx(-2.0)
+    check_solution(model, sol, duals=False)

@@ -73,19 +73,15 @@ def read_mps(path: str | os.PathLike[str]) -> Model:
     ).tocsr()
     integ = np.asarray(lp.integrality_) if len(lp.integrality_) else None
     m = Model(p.name.split(".")[0])
-    domain = "continuous"
+    mask = None if integ is None else np.array([int(k) != 0 for k in integ], dtype=bool)
     x = m.var(
         "x",
         n,
         lb=np.asarray(lp.col_lower_),
         ub=np.asarray(lp.col_upper_),
-        domain=domain,
         labels=list(lp.col_names_) or None,
+        integer_mask=mask,
     )
-    if integ is not None and any(int(k) != 0 for k in integ):
-        x.domain = "integer"  # MPS integer markers apply to the whole block only if all are
-        if not all(int(k) != 0 for k in integ):
-            raise SpecError("mixed integer columns in MPS are not supported yet", file=str(p))
     c = np.asarray(lp.col_cost_, dtype=float)
     obj = c @ x + float(lp.offset_)
     if lp.sense_.name == "kMaximize":

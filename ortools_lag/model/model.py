@@ -64,6 +64,7 @@ class Model:
         ub: Any = None,
         domain: str = "continuous",
         labels: list[str] | None = None,
+        integer_mask: Any = None,
     ) -> Var:
         """Add a block of variables (``lb=None`` means no lower bound).
 
@@ -78,7 +79,8 @@ class Model:
         shp = (
             (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
         )
-        v = Var(name, shp, lb, ub, domain, self.n, labels)
+        mask = None if integer_mask is None else np.asarray(integer_mask, dtype=bool)
+        v = Var(name, shp, lb, ub, domain, self.n, labels, mask)
         self.variables[name] = v
         self.version += 1
         return v
@@ -197,7 +199,7 @@ class Model:
 
     def integrality(self) -> np.ndarray:
         """Global boolean vector: True for integer entries."""
-        return _cat([np.full(v.size, v.is_integer) for v in self.variables.values()]).astype(bool)
+        return _cat([v.integer_mask.ravel() for v in self.variables.values()]).astype(bool)
 
     def split(self, z: np.ndarray) -> dict[str, np.ndarray]:
         """Cut a global vector into arrays by variable name."""

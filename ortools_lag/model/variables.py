@@ -56,6 +56,9 @@ class Var(AffineExpr):
         Position of the block's first entry in the model's global vector.
     labels
         Optional names of the entries (for reports), in C order.
+    integer_mask
+        For a block that mixes continuous and integer entries (as MPS files do): True where
+        the entry is integer. Overrides ``domain`` entry by entry.
     """
 
     def __init__(
@@ -67,6 +70,7 @@ class Var(AffineExpr):
         domain: str,
         offset: int,
         labels: list[str] | None = None,
+        integer_mask: np.ndarray | None = None,
     ) -> None:
         if domain not in DOMAINS:
             raise ModelError(
@@ -92,6 +96,9 @@ class Var(AffineExpr):
                 f"({lo[tuple(first)]} > {hi[tuple(first)]})"
             )
         self.lb, self.ub = lo, hi
+        if integer_mask is None:
+            integer_mask = np.full(self.shape, domain != "continuous")
+        self.integer_mask = np.broadcast_to(np.asarray(integer_mask, dtype=bool), self.shape)
         super().__init__({}, np.zeros(self.size), self.shape)
 
     @property
@@ -100,8 +107,8 @@ class Var(AffineExpr):
 
     @property
     def is_integer(self) -> bool:
-        """True for integer and binary blocks."""
-        return self.domain != "continuous"
+        """True when some entry is integer (or binary)."""
+        return bool(self.integer_mask.any())
 
     def value(self, z: np.ndarray) -> np.ndarray:
         return np.asarray(z[self.offset : self.offset + self.size], dtype=float).copy()

@@ -152,7 +152,12 @@ def solve_standard_form(sf: StandardForm, opts: HighsOptions) -> RawResult:
     info = h.getInfo()
     its = int(max(info.simplex_iteration_count, info.ipm_iteration_count, 0))
     raw = RawResult(status, term, iterations=its, message=f"HiGHS: {name}")
-    raw.info = {"presolve": opts.presolve, "method": opts.method, "threads": opts.threads}
+    raw.info = {
+        "presolve": opts.presolve,
+        "method": opts.method,
+        "threads": opts.threads,
+        "time_limit": opts.time_limit,
+    }
     if status == Status.INFEASIBLE and h.getDualRayExist()[1]:
         raw.farkas = -np.asarray(h.getDualRay()[2], dtype=float)
     elif status == Status.UNBOUNDED and h.getPrimalRayExist()[1]:
