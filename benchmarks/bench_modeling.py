@@ -26,7 +26,7 @@ def instance(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 def ours(C: np.ndarray, s: np.ndarray, d: np.ndarray, solve: bool) -> tuple[float, float, float]:
     from ortools_lag import Model
     from ortools_lag.model import to_standard_form
-    from ortools_lag.solvers.highs_backend import HighsOptions, _configure, _highs_lp, new_highs
+    from ortools_lag.solvers.highs_backend import HighsOptions, _configure, new_highs, pass_model
 
     t0 = time.perf_counter()
     m = Model()
@@ -37,7 +37,7 @@ def ours(C: np.ndarray, s: np.ndarray, d: np.ndarray, solve: bool) -> tuple[floa
     sf = to_standard_form(m)
     h = new_highs()
     _configure(h, HighsOptions())
-    h.passModel(_highs_lp(sf))
+    pass_model(h, sf)
     t1 = time.perf_counter()
     if not solve:
         return t1 - t0, float("nan"), float("nan")

@@ -113,5 +113,23 @@ class Var(AffineExpr):
     def value(self, z: np.ndarray) -> np.ndarray:
         return np.asarray(z[self.offset : self.offset + self.size], dtype=float).copy()
 
+    # fast paths: the block's own coefficient matrix is the identity
+    def _take(self, idx: np.ndarray, shape: tuple[int, ...]) -> AffineExpr:
+        k = int(idx.shape[0])
+        sel = sp.csr_matrix(
+            (np.ones(k), np.asarray(idx, dtype=np.int64), np.arange(k + 1)), shape=(k, self.size)
+        )
+        return AffineExpr({self: sel}, np.zeros(k), shape)
+
+    def _apply(self, T: sp.csr_matrix, shape: tuple[int, ...]) -> AffineExpr:
+        return AffineExpr({self: sp.csr_matrix(T)}, np.zeros(T.shape[0]), shape)
+
+    def _scale(self, scale: np.ndarray) -> AffineExpr:
+        k = self.size
+        diag = sp.csr_matrix(
+            (np.asarray(scale, dtype=float), np.arange(k), np.arange(k + 1)), shape=(k, k)
+        )
+        return AffineExpr({self: diag}, np.zeros(k), self.shape)
+
     def __repr__(self) -> str:
         return f"Var({self.name!r}, shape={self.shape}, domain={self.domain!r})"

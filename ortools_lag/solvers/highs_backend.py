@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from pydantic import Field
 
+from ..errors import NotSupportedError
 from ..model import StandardForm, to_standard_form
 from ..result import Solution, Status, Termination
 from .backend import RawResult, finish
@@ -96,6 +97,36 @@ def _highs_lp(sf: StandardForm) -> Any:
     return lp
 
 
+def pass_model(h: Any, sf: StandardForm) -> None:
+    """Hand a standard form to a highspy instance through its array overloads (no copies
+    through Python lists: 10^6 columns pass in milliseconds)."""
+    import highspy
+
+    A = sf.A  # row-wise: HiGHS converts internally, faster than scipy's tocsc
+    integ = sf.integrality.astype(np.int32)
+    status = h.passModel(
+        sf.n, sf.m, int(A.nnz), int(highspy.MatrixFormat.kRowwise), 1, float(sf.offset),
+        np.ascontiguousarray(sf.c, dtype=np.float64),
+        np.ascontiguousarray(sf.lb, dtype=np.float64),
+        np.ascontiguousarray(sf.ub, dtype=np.float64),
+        np.ascontiguousarray(sf.row_lo, dtype=np.float64),
+        np.ascontiguousarray(sf.row_hi, dtype=np.float64),
+        A.indptr[:-1].astype(np.int32), A.indices.astype(np.int32), A.data.astype(np.float64),
+        integ,
+    )  # fmt: skip
+    if status.name == "kError":
+        raise NotSupportedError("HiGHS refused the model (passModel returned an error)")
+    if sf.Q is not None:
+        import scipy.sparse as sp
+
+        L = sp.tril(sf.Q, format="csc")
+        L.sort_indices()
+        h.passHessian(
+            sf.n, int(L.nnz), int(highspy.HessianFormat.kTriangular),
+            L.indptr[:-1].astype(np.int32), L.indices.astype(np.int32), L.data.astype(np.float64),
+        )  # fmt: skip
+
+
 def _hessian(sf: StandardForm) -> Any:
     import highspy
     import scipy.sparse as sp
@@ -126,9 +157,7 @@ def _configure(h: Any, opts: HighsOptions) -> None:
 def _run(sf: StandardForm, opts: HighsOptions) -> tuple[Any, str]:
     h = new_highs()
     _configure(h, opts)
-    h.passModel(_highs_lp(sf))
-    if sf.Q is not None:
-        h.passHessian(_hessian(sf))
+    pass_model(h, sf)
     h.run()
     return h, h.getModelStatus().name
 
