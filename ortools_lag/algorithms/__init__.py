@@ -1,0 +1,1 @@
+"""Fast network and combinatorial algorithms that return their dual certificates."""
