@@ -1,0 +1,191 @@
+"""OR-Library set-covering reader (Beasley 1987; files ``scp41`` ... ``scpnrh5``).
+
+Format, whitespace-separated over any number of lines::
+
+    m n
+    c_1 ... c_n                     (column costs)
+    for each row i = 1..m:
+        k_i  j_1 ... j_{k_i}        (the k_i columns, 1-based, that cover row i)
+
+The instance is ``min c x`` subject to ``A x >= 1``, ``x`` binary, with ``A`` the ``m x n`` 0/1
+matrix read here. Bad files raise :class:`~ortools_lag.errors.SpecError` naming file and line.
+
+>>> inst = parse_scp("2 3\\n1 2 3\\n2 1 2\\n1 3\\n")
+>>> inst.matrix.toarray().tolist(), inst.costs.tolist()
+([[1, 1, 0], [0, 0, 1]], [1.0, 2.0, 3.0])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from ortools_lag.errors import SpecError
+
+__all__ = ["SetCoverInstance", "parse_scp", "read_scp", "token_line"]
+
+
+@dataclass(frozen=True)
+class SetCoverInstance:
+    """A set-covering instance ``min c x  s.t.  A x >= 1, x in {0, 1}^n``.
+
+    Attributes
+    ----------
+    name
+        The file's stem (or ``"scp"``).
+    costs
+        ``(n,)`` column costs.
+    matrix
+        ``(m, n)`` CSR 0/1 ``int8`` matrix: ``matrix[i, j] = 1`` when column ``j`` covers row ``i``.
+    """
+
+    name: str
+    costs: np.ndarray
+    matrix: sp.csr_matrix
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(m, n)``: rows and columns."""
+        return (int(self.matrix.shape[0]), int(self.matrix.shape[1]))
+
+
+def token_line(text: str, index: int) -> int:
+    """1-based line of whitespace-separated token ``index`` of ``text`` (past the end: last line).
+
+    Examples
+    --------
+    >>> token_line("1 2\\n3\\n\\n4", 3)
+    4
+    """
+    counts = np.cumsum([len(line.split()) for line in text.splitlines()] or [0])
+    return min(int(np.searchsorted(counts, index, side="right")), len(counts) - 1) + 1
+
+
+def _numbers(text: str, file: str) -> np.ndarray:
+    tokens = text.split()
+    try:
+        return np.array(tokens, dtype=np.float64)
+    except ValueError:
+        bad = next(i for i, tok in enumerate(tokens) if not _is_number(tok))
+        raise SpecError(
+            f"expected a number, found {tokens[bad]!r}", file=file, line=token_line(text, bad)
+        ) from None
+
+
+def _is_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+def _need(values: np.ndarray, end: int, text: str, file: str, what: str) -> None:
+    if values.size < end:
+        raise SpecError(
+            f"file ends early: expected {what}", file=file, line=token_line(text, values.size)
+        )
+
+
+def _integer(value: float, index: int, text: str, file: str, what: str, lo: int, hi: int) -> int:
+    if value != int(value) or not lo <= value <= hi:
+        raise SpecError(
+            f"{what} must be an integer in {lo}..{hi}, found {value:g}",
+            file=file,
+            line=token_line(text, index),
+        )
+    return int(value)
+
+
+def _rows(values: np.ndarray, start: int, m: int, n: int, text: str, file: str) -> np.ndarray:
+    """Parse the ``m`` row blocks from token ``start``; returns ``(rows, cols)`` 0-based."""
+    counts = np.empty(m, dtype=np.int64)
+    pos = start
+    for i in range(m):  # one step per row block: the blocks have variable length
+        _need(values, pos + 1, text, file, f"the column count of row {i + 1}")
+        counts[i] = _integer(values[pos], pos, text, file, f"column count of row {i + 1}", 1, n)
+        pos += 1 + int(counts[i])
+    _need(values, pos, text, file, f"the columns of row {m}")
+    if values.size > pos:
+        raise SpecError(
+            f"{values.size - pos} unexpected numbers after row {m}",
+            file=file,
+            line=token_line(text, pos),
+        )
+    heads = start + np.concatenate([[0], np.cumsum(counts + 1)[:-1]])
+    keep = np.ones(values.size, dtype=bool)
+    keep[:start] = False
+    keep[heads] = False
+    cols = values[keep]
+    bad = (cols != np.round(cols)) | (cols < 1) | (cols > n)
+    if bad.any():
+        where = int(np.flatnonzero(keep)[int(np.argmax(bad))])
+        raise SpecError(
+            f"column index must be an integer in 1..{n}, found {values[where]:g}",
+            file=file,
+            line=token_line(text, where),
+        )
+    return np.stack([np.repeat(np.arange(m), counts), cols.astype(np.int64) - 1])
+
+
+def parse_scp(text: str, *, file: str = "<string>", name: str = "scp") -> SetCoverInstance:
+    """Parse the text of an OR-Library ``scp`` file.
+
+    Parameters
+    ----------
+    text
+        The file's content.
+    file
+        Name used in error messages.
+    name
+        Name of the instance.
+
+    Returns
+    -------
+    SetCoverInstance
+
+    Raises
+    ------
+    SpecError
+        Non-numbers, a wrong count, a column index out of range, a row with no column.
+
+    Examples
+    --------
+    >>> parse_scp("1 2\\n5 4\\n2 1 2").costs.tolist()
+    [5.0, 4.0]
+    """
+    values = _numbers(text, file)
+    _need(values, 2, text, file, "m n")
+    m = _integer(values[0], 0, text, file, "m (rows)", 1, 10**8)
+    n = _integer(values[1], 1, text, file, "n (columns)", 1, 10**8)
+    _need(values, 2 + n, text, file, f"{n} column costs")
+    costs = values[2 : 2 + n].copy()
+    if not np.isfinite(costs).all():
+        raise SpecError("column costs must be finite", file=file, line=token_line(text, 2))
+    rows, cols = _rows(values, 2 + n, m, n, text, file)
+    matrix = sp.csr_matrix((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(m, n))
+    matrix.sum_duplicates()
+    matrix.data[:] = 1
+    return SetCoverInstance(name=name, costs=costs, matrix=matrix)
+
+
+def read_scp(path: str | Path) -> SetCoverInstance:
+    """Read an OR-Library ``scp`` file (see :func:`parse_scp`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "tiny.txt"
+    >>> _ = p.write_text("2 2\\n1 1\\n1 1\\n1 2\\n")
+    >>> read_scp(p).shape
+    (2, 2)
+    """
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise SpecError(f"cannot read: {exc.strerror}", file=str(path)) from exc
+    return parse_scp(text, file=str(path), name=path.stem)
