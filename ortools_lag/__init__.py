@@ -1,5 +1,8 @@
 """ortools_lag: constrained optimisation with Lagrangian duality and certificates.
 
+The public names are loaded on first use, so that ``ortools-lag --help`` answers without
+importing numpy, scipy or pydantic.
+
 >>> from ortools_lag import Model, solve
 >>> m = Model(); x = m.var("x", 2, lb=None)
 >>> m.minimize((x * x).sum()); _ = m.add("sum", x.sum() == 1)
@@ -8,19 +11,44 @@
 -1.0
 """
 
-from .errors import (
-    BackendUnavailableError,
-    ModelError,
-    NotSupportedError,
-    OptionError,
-    OrtoolsLagError,
-    SpecError,
-    UnknownSolverError,
-)
-from .model import Model
-from .problem import Problem, Relaxation
-from .result import History, KKTReport, Solution, Status, Termination
-from .solvers.dispatch import solve
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .errors import (
+        BackendUnavailableError,
+        ModelError,
+        NotSupportedError,
+        OptionError,
+        OrtoolsLagError,
+        SpecError,
+        UnknownSolverError,
+    )
+    from .model import Model
+    from .problem import Problem, Relaxation
+    from .result import History, KKTReport, Solution, Status, Termination
+    from .solvers.dispatch import solve
+
+_WHERE = {
+    "BackendUnavailableError": "errors",
+    "ModelError": "errors",
+    "NotSupportedError": "errors",
+    "OptionError": "errors",
+    "OrtoolsLagError": "errors",
+    "SpecError": "errors",
+    "UnknownSolverError": "errors",
+    "Model": "model",
+    "Problem": "problem",
+    "Relaxation": "problem",
+    "History": "result",
+    "KKTReport": "result",
+    "Solution": "result",
+    "Status": "result",
+    "Termination": "result",
+    "solve": "solvers.dispatch",
+}
 
 __all__ = [
     "BackendUnavailableError",
@@ -40,5 +68,16 @@ __all__ = [
     "UnknownSolverError",
     "solve",
 ]
-
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ortools_lag' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)
