@@ -267,7 +267,6 @@ def _build(spec: BlockSpec) -> Any:
     from .solvers.highs_backend import new_highs
 
     h = new_highs()
-    h.setOptionValue("threads", 1)  # as the HiGHS backend: one thread count per process
     for name, value in spec.options:
         h.setOptionValue(name, value)
     n, m = len(spec.cols), spec.A.shape[0]

@@ -109,7 +109,6 @@ def solve_master(
 
     k, m = G.shape
     h = new_highs()
-    h.setOptionValue("threads", 1)
     A = np.hstack([-G, np.ones((k, 1))])  # r - G_j d <= a_j, column-wise
     h.passModel(
         m + 1,

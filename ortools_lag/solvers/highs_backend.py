@@ -36,11 +36,14 @@ log = logging.getLogger(__name__)
 
 
 class HighsOptions(SolverOptions):
-    """Options of the HiGHS backend (each passed to HiGHS and reported in ``info``)."""
+    """Options of the HiGHS backend (each passed to HiGHS and reported in ``info``).
+
+    ``threads=None`` keeps HiGHS's default; a number resizes HiGHS's process-wide thread pool.
+    """
 
     presolve: Literal["choose", "on", "off"] = "choose"
     method: Literal["choose", "simplex", "ipm", "pdlp"] = "choose"
-    threads: int = Field(default=1, ge=0)
+    threads: int | None = Field(default=None, ge=0)
     mip_rel_gap: float = Field(default=1e-6, ge=0)
     primal_feasibility_tolerance: float = Field(default=1e-9, gt=0)
     dual_feasibility_tolerance: float = Field(default=1e-9, gt=0)
@@ -147,7 +150,11 @@ def _configure(h: Any, opts: HighsOptions) -> None:
     h.setOptionValue("output_flag", bool(opts.verbose))
     h.setOptionValue("presolve", opts.presolve)
     h.setOptionValue("solver", opts.method)
-    h.setOptionValue("threads", int(opts.threads))
+    if opts.threads is not None:
+        # HiGHS keeps one thread pool per process, sized by the first run: resize it on request
+        # (cvxpy, Pyomo and our blocks all run HiGHS with its default count)
+        h.resetGlobalScheduler(True)
+        h.setOptionValue("threads", int(opts.threads))
     h.setOptionValue("mip_rel_gap", float(opts.mip_rel_gap))
     h.setOptionValue("primal_feasibility_tolerance", opts.primal_feasibility_tolerance)
     h.setOptionValue("dual_feasibility_tolerance", opts.dual_feasibility_tolerance)
