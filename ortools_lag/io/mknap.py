@@ -1,0 +1,139 @@
+"""OR-Library multidimensional 0-1 knapsack reader (``mknap1.txt``, Petersen 1967 and others).
+
+Format (OR-Library mknapinfo): the number of problems ``K``; per problem ``n m optimum`` (items,
+constraints, the published optimal value, 0 when unknown), the ``n`` profits ``p_j``, ``m`` rows
+of ``n`` weights ``w_ij`` and the ``m`` capacities ``b_i``. The problem is
+
+``max sum_j p_j x_j  s.t.  sum_j w_ij x_j <= b_i (each i),  x binary.``
+
+``problem=k`` picks the ``k``-th problem (1-based). Bad files raise
+:class:`~ortools_lag.errors.SpecError` naming the file, the line and the field.
+
+>>> inst = parse_mknap("1\\n2 1 5\\n3 5\\n2 3\\n4\\n")
+>>> inst.profit.tolist(), inst.weight.tolist(), inst.capacity.tolist(), inst.optimum
+([3.0, 5.0], [[2.0, 3.0]], [4.0], 5.0)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ortools_lag.errors import SpecError
+from ortools_lag.io.gap import NumberTokens
+
+__all__ = ["MKnapInstance", "parse_mknap", "read_mknap", "read_mknap_all"]
+
+
+@dataclass(frozen=True)
+class MKnapInstance:
+    """One multidimensional knapsack problem: ``n`` items, ``m`` capacity rows.
+
+    Attributes
+    ----------
+    profit
+        ``(n,)`` item profits.
+    weight
+        ``(m, n)`` weights.
+    capacity
+        ``(m,)`` capacities.
+    optimum
+        The published optimum given in the file (``None`` when the file gives 0).
+    name
+        ``"<file stem>-<k>"``.
+    """
+
+    profit: np.ndarray
+    weight: np.ndarray
+    capacity: np.ndarray
+    optimum: float | None = None
+    name: str = ""
+
+
+def _read_one(tok: NumberTokens, k: int, stem: str) -> MKnapInstance:
+    where = f"problem[{k}]"
+    n = tok.int(f"{where}.n", minimum=1)
+    m = tok.int(f"{where}.m", minimum=0)
+    optimum = float(tok.floats(1, f"{where}.optimum")[0])
+    profit = tok.floats(n, f"{where}.profit")
+    weight_line = tok.line()
+    weight = tok.floats(m * n, f"{where}.weight").reshape(m, n)
+    if np.any(weight < 0):
+        raise SpecError(
+            "weights must be >= 0", file=tok.source, line=weight_line, field=f"{where}.weight"
+        )
+    cap_line = tok.line()
+    capacity = tok.floats(m, f"{where}.capacity")
+    if np.any(capacity < 0):
+        raise SpecError(
+            "capacities must be >= 0", file=tok.source, line=cap_line, field=f"{where}.capacity"
+        )
+    return MKnapInstance(
+        profit=profit,
+        weight=weight,
+        capacity=capacity,
+        optimum=optimum if optimum != 0 else None,
+        name=f"{stem}-{k}",
+    )
+
+
+def _all(text: str, source: str) -> list[MKnapInstance]:
+    tok = NumberTokens(text, source)
+    count = tok.int("problems", minimum=1)
+    stem = Path(source).stem
+    problems = [_read_one(tok, k, stem) for k in range(1, count + 1)]
+    tok.expect_end(f"the {count} problems announced on line 1")
+    return problems
+
+
+def parse_mknap(text: str, problem: int = 1, source: str = "<string>") -> MKnapInstance:
+    """Parse the ``problem``-th (1-based) problem of an OR-Library mknap text.
+
+    Examples
+    --------
+    >>> parse_mknap("1 1 1 0 7 2 3").optimum is None
+    True
+    """
+    problems = _all(text, source)
+    if not 1 <= problem <= len(problems):
+        raise SpecError(
+            f"problem {problem} is out of range: the file holds problems 1..{len(problems)}",
+            file=source,
+            field="problem",
+            choices=[str(k) for k in range(1, len(problems) + 1)],
+        )
+    return problems[problem - 1]
+
+
+def read_mknap(path: str | Path, problem: int = 1) -> MKnapInstance:
+    """Read the ``problem``-th (1-based) problem of an OR-Library mknap file.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "m.txt"
+    >>> _ = p.write_text("1\\n2 1 5\\n3 5\\n2 3\\n4\\n")
+    >>> read_mknap(p).optimum
+    5.0
+    """
+    path = Path(path)
+    return parse_mknap(path.read_text(), problem=problem, source=str(path))
+
+
+def read_mknap_all(path: str | Path) -> list[MKnapInstance]:
+    """Read every problem of an OR-Library mknap file, in order.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "m.txt"
+    >>> _ = p.write_text("2\\n1 1 0\\n3\\n2\\n4\\n1 1 0\\n1\\n1\\n1\\n")
+    >>> [q.profit.tolist() for q in read_mknap_all(p)]
+    [[3.0], [1.0]]
+    """
+    path = Path(path)
+    return _all(path.read_text(), str(path))
