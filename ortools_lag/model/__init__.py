@@ -12,7 +12,9 @@ from .expressions import (
     sum_squares,
     vstack,
 )
+from .functions import matmul
 from .model import Model
+from .nonlinear import NonlinearExpr, as_nonlinear, data
 from .standard_form import StandardForm, to_standard_form
 from .variables import Var
 
@@ -21,12 +23,16 @@ __all__ = [
     "Constraint",
     "Expr",
     "Model",
+    "NonlinearExpr",
     "QuadExpr",
     "StandardForm",
     "Var",
     "as_expr",
+    "as_nonlinear",
     "concatenate",
+    "data",
     "hstack",
+    "matmul",
     "quad_form",
     "sum_squares",
     "to_standard_form",

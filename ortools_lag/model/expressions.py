@@ -154,9 +154,8 @@ class Expr:
             raise ModelError(f"axis {axis} out of range for shape {self.shape}")
         axis %= self.ndim
         out_shape = self.shape[:axis] + self.shape[axis + 1 :]
-        grid = np.indices(self.shape).reshape(self.ndim, -1)
-        keep = np.delete(grid, axis, axis=0)
-        rows = np.ravel_multi_index(keep, out_shape) if out_shape else np.zeros(self.size, int)
+        out_idx = np.expand_dims(np.arange(_size(out_shape)).reshape(out_shape), axis)
+        rows = np.broadcast_to(out_idx, self.shape).ravel()
         T = sp.csr_matrix(
             (np.ones(self.size), (rows, np.arange(self.size))), shape=(_size(out_shape), self.size)
         )
@@ -198,8 +197,10 @@ class Expr:
         return _mul(self, other)
 
     def __truediv__(self, other: Any) -> Expr:
-        if isinstance(other, Expr):
-            raise ModelError("division by an expression needs nonlinear expressions")
+        if isinstance(other, Expr):  # a quotient of expressions is a nonlinear graph
+            from .nonlinear import as_nonlinear
+
+            return as_nonlinear(self) / other
         return _mul(self, 1.0 / as_constant(other, "divisor"))
 
     def __matmul__(self, other: Any) -> Expr:
@@ -213,7 +214,9 @@ class Expr:
             return self * self
         if power == 1:
             return self
-        raise ModelError(f"power {power!r} needs nonlinear expressions")
+        from . import functions  # other powers are nonlinear graph nodes
+
+        return functions.power(self, power)  # type: ignore[no-any-return]
 
     # -- comparisons build constraints ------------------------------------------------------
     def __le__(self, other: Any) -> Constraint:  # type: ignore[override]
@@ -277,10 +280,29 @@ class AffineExpr(Expr):
         coeffs = {v: sp.csr_matrix(T @ A) for v, A in self.coeffs.items()}
         return AffineExpr(coeffs, T @ self.const, shape)
 
+    def sum(self, axis: int | None = None) -> Expr:
+        if axis is not None:
+            return super().sum(axis)
+        coeffs = {v: _row_csr(np.asarray(A.sum(axis=0)).ravel()) for v, A in self.coeffs.items()}
+        return AffineExpr(coeffs, np.array([self.const.sum()]), ())
+
+    def _scale(self, scale: np.ndarray) -> AffineExpr:
+        """Multiply entry ``i`` by ``scale[i]`` (a row scaling of every coefficient matrix)."""
+        coeffs = {}
+        for v, A in self.coeffs.items():
+            B = sp.csr_matrix(A, copy=True)
+            B.data *= np.repeat(scale, np.diff(B.indptr))
+            coeffs[v] = B
+        return AffineExpr(coeffs, self.const * scale, self.shape)
+
     def matrix(self, n: int) -> sp.csr_matrix:
         """The coefficients as one sparse ``size x n`` matrix over the global columns."""
         if not self.coeffs:
             return sp.csr_matrix((self.size, n))
+        if len(self.coeffs) == 1:  # one block: shift its column indices, no conversion
+            ((v, A),) = self.coeffs.items()
+            A = sp.csr_matrix(A)
+            return sp.csr_matrix((A.data, A.indices + v.offset, A.indptr), shape=(self.size, n))
         parts = []
         for v, A in self.coeffs.items():
             coo = A.tocoo()
@@ -361,6 +383,12 @@ class QuadExpr(Expr):
         return sp.csr_matrix(H)
 
 
+def _row_csr(vec: np.ndarray) -> sp.csr_matrix:
+    """A dense vector as a one-row CSR matrix, built without a COO detour."""
+    nz = np.flatnonzero(vec)
+    return sp.csr_matrix((vec[nz], nz, np.array([0, nz.size])), shape=(1, vec.shape[0]))
+
+
 def as_expr(value: Any) -> Expr:
     """Return ``value`` as an expression (constants become constant affine expressions)."""
     if isinstance(value, Expr):
@@ -415,11 +443,15 @@ def _mul(a: Expr, b: Any) -> Expr:
             raise ModelError(f"shape mismatch: {a.shape} and {eb.shape} do not broadcast") from exc
         ea = a.broadcast_to(shape)
         scale = np.broadcast_to(const.reshape(eb.shape), shape).ravel()
+        if isinstance(ea, AffineExpr):
+            return ea._scale(scale)
         return ea._apply(sp.diags(scale, format="csr"), shape)
     if a.degree == 0:
         return _mul(eb, a)
-    if a.degree + eb.degree > 2:
-        raise ModelError("a product of degree > 2 needs nonlinear expressions")
+    if a.degree + eb.degree > 2:  # a product of degree > 2 is a nonlinear graph node
+        from .nonlinear import as_nonlinear
+
+        return as_nonlinear(a) * eb
     ea, eb = _broadcast_pair(a, eb)
     assert isinstance(ea, AffineExpr) and isinstance(eb, AffineExpr)
     n = ea.size
@@ -445,6 +477,8 @@ def _kron_apply(e: Expr, M: np.ndarray | sp.csr_matrix, side: str) -> Expr:
 
 
 def _matmul(a: Any, b: Any) -> Expr:
+    if any(isinstance(e, Expr) and not isinstance(e, (AffineExpr, QuadExpr)) for e in (a, b)):
+        return NotImplemented  # let a nonlinear expression class handle it
     if isinstance(a, Expr) and isinstance(b, Expr):
         return _matmul_exprs(a, b)
     if isinstance(a, Expr):
@@ -476,7 +510,9 @@ def _matmul_exprs(a: Expr, b: Expr) -> Expr:
         if a.shape[1] != b.shape[0]:
             raise ModelError(f"shape mismatch in @: {a.shape} and {b.shape}")
         return (a * b.reshape(1, -1)).sum(axis=1)
-    raise ModelError(f"@ between expressions of shapes {a.shape} and {b.shape} is not supported")
+    from .functions import matmul  # other products of two blocks (W @ Z) are graph nodes
+
+    return matmul(a, b)
 
 
 def concatenate(exprs: Iterable[Any], axis: int = 0) -> Expr:
