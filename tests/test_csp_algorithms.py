@@ -16,14 +16,8 @@ import pytest
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from ortools_lag.algorithms.csp import (
-    CSPData,
-    csp_data,
-    csp_enumerate,
-    csp_lagrangian,
-    csp_mip,
-    solve_csp,
-)
+from ortools_lag.algorithms.csp import CSPData, csp_data, csp_lagrangian, solve_csp
+from ortools_lag.algorithms.csp_search import csp_enumerate, csp_mip
 from ortools_lag.errors import ModelError
 from ortools_lag.io.rcsp import read_rcsp
 

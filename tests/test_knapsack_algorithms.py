@@ -13,12 +13,9 @@ import numpy as np
 import pytest
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
+from ortools_lag.algorithms.dual_bundle import maximize_dual
 from ortools_lag.algorithms.knapsack import KnapsackBatch, knapsack_01, knapsack_01_batch
-from ortools_lag.algorithms.mknap_relaxation import (
-    maximize_dual,
-    mknap_lagrangian,
-    solve_mknap,
-)
+from ortools_lag.algorithms.mknap_relaxation import mknap_lagrangian, solve_mknap
 from ortools_lag.errors import ModelError
 from ortools_lag.io.mknap import read_mknap_all
 

@@ -17,12 +17,12 @@ make some lengths negative). ``mu_k`` is the price of a unit of resource ``k`` w
 limit binds (the cost saved per unit of limit added), ``nu_k`` the premium paid for a unit when
 the lower limit binds; the subgradient is ``[R - upper, lower - R]`` at the path found.
 
-The gap is closed exactly: paths are enumerated best-first in order of their Lagrangian length
-(A* with the exact Lagrangian distance to ``t`` as heuristic), pruned by the incumbent (a feasible
-path costs at least its Lagrangian length) and by resource reachability, so the incumbent is
-proven optimal when the queue's smallest Lagrangian length reaches it. When the enumeration runs
-past its label or time limit, a HiGHS MIP (flow formulation, MTZ rows on cyclic graphs) finishes
-the job, and the result names it.
+:func:`solve_csp` maximises the dual (:func:`~ortools_lag.algorithms.dual_bundle.maximize_dual`),
+then closes the gap exactly with :mod:`ortools_lag.algorithms.csp_search`: paths enumerated
+best-first in order of their Lagrangian length, pruned by the incumbent and by resource
+reachability, so the incumbent is proven optimal when the queue's smallest Lagrangian length
+reaches it; past the enumeration's label or time limit a HiGHS MIP finishes the job, and the
+result names it.
 
 >>> tails, heads = [0, 0, 1, 1, 2, 2, 2, 3, 3, 4], [1, 2, 3, 4, 1, 3, 4, 4, 5, 5]
 >>> cost = [1, 10, 1, 2, 1, 5, 12, 10, 1, 2]
@@ -37,7 +37,6 @@ the job, and the result names it.
 
 from __future__ import annotations
 
-import heapq
 import logging
 import math
 import time
@@ -53,19 +52,19 @@ from scipy.sparse.csgraph import (
     dijkstra,
 )
 
-from ortools_lag.algorithms.mknap_relaxation import DualTrace, InvalidPoint, maximize_dual
+from ortools_lag.algorithms.dual_bundle import DualTrace, InvalidPoint, maximize_dual
 from ortools_lag.errors import ModelError
 
 __all__ = [
     "CSPData",
-    "CSPEnumeration",
     "CSPOracleResult",
     "CSPResult",
     "csp_data",
-    "csp_enumerate",
     "csp_lagrangian",
-    "csp_mip",
+    "reach_bounds",
+    "shortest_distances",
     "solve_csp",
+    "split_multipliers",
 ]
 
 log = logging.getLogger(__name__)
@@ -208,8 +207,29 @@ def _graph(data: CSPData, w: np.ndarray, reverse: bool = False) -> tuple[sp.csr_
     return mat, ids
 
 
-def _distances(data: CSPData, w: np.ndarray, origin: int, reverse: bool = False) -> tuple:
-    """Shortest distances (and predecessors) from ``origin``; Bellman–Ford for negative lengths."""
+def shortest_distances(
+    data: CSPData, w: np.ndarray, origin: int, reverse: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shortest distances from ``origin`` with arc lengths ``w`` (to ``origin`` when ``reverse``).
+
+    Dijkstra (scipy.sparse.csgraph); Bellman–Ford when some length is negative.
+
+    Returns
+    -------
+    (dist, pred, ids)
+        ``(n,)`` distances, ``(n,)`` predecessors, and the arc ids kept among parallel arcs.
+
+    Raises
+    ------
+    InvalidPoint
+        When the lengths have a negative cycle.
+
+    Examples
+    --------
+    >>> d = csp_data(3, [0, 0, 1], [2, 1, 2], [5, 1, 1], [1, 2, 2], [3])
+    >>> shortest_distances(d, d.cost, 0)[0].tolist()
+    [0.0, 1.0, 2.0]
+    """
     mat, ids = _graph(data, w, reverse)
     if w.size and w.min() < 0:
         try:
@@ -258,7 +278,15 @@ class CSPOracleResult:
     subgradient: np.ndarray
 
 
-def _split(data: CSPData, lam: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+def split_multipliers(data: CSPData, lam: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """``(mu, nu)`` from ``[mu, nu]`` (``2K`` entries) or ``mu`` alone (``K``; ``nu = 0``).
+
+    Examples
+    --------
+    >>> d = csp_data(3, [0, 1], [1, 2], [1, 1], [1, 1], [5])
+    >>> [a.tolist() for a in split_multipliers(d, [2.0])]
+    [[2.0], [0.0]]
+    """
     lam_a = np.asarray(lam, dtype=np.float64).ravel()
     k = data.num_resources
     if lam_a.size == k:
@@ -294,10 +322,10 @@ def csp_lagrangian(data: CSPData, lam: ArrayLike) -> CSPOracleResult:
     >>> r.value, r.arcs.tolist(), r.subgradient.tolist()
     (2.0, [1, 2], [1.0, -4.0])
     """
-    mu, nu = _split(data, lam)
+    mu, nu = split_multipliers(data, lam)
     delta = mu - nu
     w = data.cost + data.resources @ delta
-    dist, pred, ids = _distances(data, w, data.source)
+    dist, pred, ids = shortest_distances(data, w, data.source)
     if not np.isfinite(dist[data.target]):
         raise ModelError("the target cannot be reached from the source")
     arcs = _path_arcs(data, pred, ids)
@@ -312,256 +340,25 @@ def csp_lagrangian(data: CSPData, lam: ArrayLike) -> CSPOracleResult:
     )
 
 
-@dataclass(frozen=True)
-class CSPEnumeration:
-    """Outcome of the best-first path enumeration.
+def reach_bounds(data: CSPData) -> tuple[np.ndarray, np.ndarray]:
+    """Per vertex and resource: the least and (a bound on) the most resource to the target.
 
-    Attributes
-    ----------
-    arcs
-        The best feasible path found (arc indices), empty when none.
-    cost
-        Its cost (``inf`` when none; the given incumbent when it was not improved).
-    bound
-        A lower bound on the optimum: ``cost`` when ``proven``, else the smallest Lagrangian
-        length left in the queue (capped by ``cost``).
-    proven
-        Whether the enumeration finished, so ``cost`` is optimal (``inf``: infeasible).
-    labels
-        How many partial paths were created.
+    The most is computed only where a lower limit can bind on an acyclic graph (else ``inf``).
+
+    Examples
+    --------
+    >>> d = csp_data(3, [0, 0, 1], [2, 1, 2], [5, 1, 1], [1, 2, 2], [3])
+    >>> reach_bounds(d)[0].ravel().tolist()
+    [1.0, 2.0, 0.0]
     """
-
-    arcs: np.ndarray
-    cost: float
-    bound: float
-    proven: bool
-    labels: int
-
-
-def _reach_bounds(data: CSPData) -> tuple[np.ndarray, np.ndarray]:
-    """Per vertex and resource: least and (upper bound on the) most resource to the target."""
     k = data.num_resources
     rmin, rmax = np.zeros((data.n, k)), np.full((data.n, k), np.inf)
     for j in range(k):
-        rmin[:, j] = _distances(data, data.resources[:, j], data.target, reverse=True)[0]
+        r_j = data.resources[:, j]
+        rmin[:, j] = shortest_distances(data, r_j, data.target, reverse=True)[0]
         if data.lower[j] > data.base[j] and data.acyclic:
-            rmax[:, j] = -_distances(data, -data.resources[:, j], data.target, reverse=True)[0]
+            rmax[:, j] = -shortest_distances(data, -r_j, data.target, reverse=True)[0]
     return rmin, rmax
-
-
-class _Labels:
-    """Partial paths of the enumeration: parallel lists indexed by label id."""
-
-    def __init__(self, data: CSPData) -> None:
-        self.node: list[int] = [data.source]
-        self.g: list[float] = [0.0]
-        self.cost: list[float] = [0.0]
-        self.res: list[np.ndarray] = [data.base.copy()]
-        self.parent: list[int] = [-1]
-        self.arc: list[int] = [-1]
-        self.words = 0 if data.acyclic else (data.n + 63) // 64
-        first = np.zeros(self.words, dtype=np.uint64)
-        if self.words:
-            first[data.source >> 6] |= np.uint64(1) << np.uint64(data.source & 63)
-        self.seen: list[np.ndarray] = [first]
-
-    def unvisited(self, lid: int, v: np.ndarray) -> np.ndarray:
-        if not self.words:
-            return np.ones(v.size, dtype=bool)
-        bits = self.seen[lid][v >> 6] >> (v & 63).astype(np.uint64)
-        return (bits & np.uint64(1)) == 0
-
-    def add(self, lid: int, v: int, g: float, cost: float, res: np.ndarray, arc: int) -> int:
-        self.node.append(v)
-        self.g.append(g)
-        self.cost.append(cost)
-        self.res.append(res)
-        self.parent.append(lid)
-        self.arc.append(arc)
-        seen = self.seen[lid]
-        if self.words:
-            seen = seen.copy()
-            seen[v >> 6] |= np.uint64(1) << np.uint64(v & 63)
-        self.seen.append(seen)
-        return len(self.node) - 1
-
-    def path(self, lid: int) -> np.ndarray:
-        arcs = []
-        while self.parent[lid] >= 0:
-            arcs.append(self.arc[lid])
-            lid = self.parent[lid]
-        return np.array(arcs[::-1], dtype=np.int64)
-
-
-def csp_enumerate(
-    data: CSPData,
-    lam: ArrayLike,
-    incumbent: float = math.inf,
-    incumbent_arcs: ArrayLike | None = None,
-    *,
-    max_labels: int = 200_000,
-    time_limit: float | None = None,
-) -> CSPEnumeration:
-    """Enumerate paths best-first by Lagrangian length, pruned by the incumbent; prove optimality.
-
-    Parameters
-    ----------
-    data
-        The instance.
-    lam
-        ``[mu, nu]`` (or ``mu``) used for the lengths; any valid multipliers work, better
-        ones prune more.
-    incumbent, incumbent_arcs
-        The best known feasible cost and path (``inf`` / ``None`` when none).
-    max_labels, time_limit
-        Give up (``proven=False``) past this many partial paths or seconds.
-
-    Returns
-    -------
-    CSPEnumeration
-
-    Examples
-    --------
-    >>> d = csp_data(3, [0, 0, 1], [2, 1, 2], [5, 1, 1], [1, 2, 2], [3])
-    >>> e = csp_enumerate(d, [0.0])
-    >>> e.cost, e.arcs.tolist(), e.proven
-    (5.0, [0], True)
-    """
-    start = time.perf_counter()
-    mu, nu = _split(data, lam)
-    w = data.cost + data.resources @ (mu - nu)
-    const = float((mu - nu) @ data.base - mu @ data.upper + nu @ data.lower)
-    h = _distances(data, w, data.target, reverse=True)[0]
-    rmin, rmax = _reach_bounds(data)
-    integral = bool(np.all(data.cost == np.round(data.cost)))
-    order = np.argsort(data.tails, kind="stable")
-    ptr = np.searchsorted(data.tails[order], np.arange(data.n + 1))
-    slack_up = data.upper + 1e-9 * np.maximum(1.0, np.abs(data.upper))
-    slack_lo = data.lower - 1e-9 * np.maximum(1.0, np.abs(data.lower))
-    best = np.asarray(incumbent_arcs if incumbent_arcs is not None else [], dtype=np.int64)
-    ub = float(incumbent)
-    labels = _Labels(data)
-    heap: list[tuple[float, int]] = [(float(h[data.source]), 0)]
-
-    def cutoff() -> float:
-        edge = ub - 1.0 if integral and math.isfinite(ub) else ub
-        return edge - 1e-9 * (1.0 + abs(ub)) if math.isfinite(ub) else math.inf
-
-    while heap and heap[0][0] + const <= cutoff() and np.isfinite(heap[0][0]):
-        if len(labels.node) > max_labels or (
-            time_limit is not None and time.perf_counter() - start > time_limit
-        ):
-            low = min(ub, heap[0][0] + const)
-            if integral and math.isfinite(low):
-                low = math.ceil(low - 1e-9)
-            return CSPEnumeration(best, ub, low, False, len(labels.node))
-        _, lid = heapq.heappop(heap)
-        u = labels.node[lid]
-        if u == data.target:
-            if labels.cost[lid] < ub and data.feasible(labels.res[lid]):
-                ub, best = labels.cost[lid], labels.path(lid)
-            continue
-        arcs = order[ptr[u] : ptr[u + 1]]
-        v = data.heads[arcs]
-        g2 = labels.g[lid] + w[arcs]
-        f2 = g2 + h[v]
-        r2 = labels.res[lid] + data.resources[arcs]
-        ok = (f2 + const <= cutoff()) & np.isfinite(f2) & labels.unvisited(lid, v)
-        ok &= np.all(r2 + rmin[v] <= slack_up, axis=1) & np.all(r2 + rmax[v] >= slack_lo, axis=1)
-        c2 = labels.cost[lid] + data.cost[arcs]
-        for k in np.flatnonzero(ok):
-            new = labels.add(lid, int(v[k]), float(g2[k]), float(c2[k]), r2[k], int(arcs[k]))
-            heapq.heappush(heap, (float(f2[k]), new))
-    return CSPEnumeration(best, ub, ub, True, len(labels.node))
-
-
-def _mip_rows(data: CSPData) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
-    n, m, arcs = data.n, data.tails.size, np.arange(data.tails.size)
-    flow = sp.csr_matrix(
-        (np.r_[np.ones(m), -np.ones(m)], (np.r_[data.tails, data.heads], np.r_[arcs, arcs])),
-        shape=(n, m),
-    )
-    supply = np.zeros(n)
-    supply[data.source], supply[data.target] = 1.0, -1.0
-    indeg = sp.csr_matrix((np.ones(m), (data.heads, arcs)), shape=(n, m))
-    blocks = [flow, indeg, sp.csr_matrix(data.resources.T)]
-    lo = [supply, np.full(n, -np.inf), data.lower - data.base]
-    hi = [supply, np.ones(n), data.upper - data.base]
-    if not data.acyclic:
-        keep = np.flatnonzero((data.tails != data.source) & (data.heads != data.source))
-        rows = np.arange(keep.size)
-        x_part = sp.csr_matrix((np.full(keep.size, float(n)), (rows, keep)), shape=(keep.size, m))
-        u_part = sp.csr_matrix(
-            (
-                np.r_[np.ones(keep.size), -np.ones(keep.size)],
-                (np.r_[rows, rows], np.r_[data.tails[keep], data.heads[keep]]),
-            ),
-            shape=(keep.size, n),
-        )
-        blocks = [sp.hstack([b, sp.csr_matrix((b.shape[0], n))]) for b in blocks]
-        blocks.append(sp.hstack([x_part, u_part]))
-        lo.append(np.full(keep.size, -np.inf))
-        hi.append(np.full(keep.size, n - 1.0))
-    return sp.vstack(blocks, format="csr"), np.concatenate(lo), np.concatenate(hi)
-
-
-def csp_mip(data: CSPData, time_limit: float | None = None) -> CSPEnumeration:
-    """Solve the CSP as a MIP with HiGHS (the fallback of :func:`solve_csp`).
-
-    Flow conservation ``out - in = b`` with binary arc variables, in-degree at most one, the
-    resource rows, and Miller–Tucker–Zemlin rows on cyclic graphs so that no cycle can be added
-    to meet a lower limit.
-
-    Examples
-    --------
-    >>> d = csp_data(3, [0, 0, 1], [2, 1, 2], [5, 1, 1], [1, 2, 2], [3])
-    >>> r = csp_mip(d)
-    >>> r.cost, r.arcs.tolist(), r.proven
-    (5.0, [0], True)
-    """
-    import highspy
-
-    m, n = data.tails.size, data.n
-    ncol = m if data.acyclic else m + n
-    a, lo, hi = _mip_rows(data)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    if time_limit is not None:
-        h.setOptionValue("time_limit", max(float(time_limit), 0.1))
-    inf = highspy.kHighsInf
-    xu = np.where((data.heads == data.source) | (data.tails == data.target), 0.0, 1.0)
-    cl = np.zeros(ncol)
-    cu = np.r_[xu, np.full(ncol - m, n - 1.0)]
-    h.addVars(ncol, cl, cu)
-    h.changeColsCost(m, np.arange(m, dtype=np.int32), data.cost)
-    h.changeColsIntegrality(
-        m, np.arange(m, dtype=np.int32), np.full(m, highspy.HighsVarType.kInteger)
-    )
-    h.addRows(
-        a.shape[0],
-        np.where(np.isfinite(lo), lo, -inf),
-        np.where(np.isfinite(hi), hi, inf),
-        a.nnz,
-        a.indptr[:-1].astype(np.int32),
-        a.indices.astype(np.int32),
-        a.data,
-    )
-    h.run()
-    status = h.getModelStatus()
-    proven = status in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible)
-    if h.getInfo().primal_solution_status != 2:  # no feasible point
-        return CSPEnumeration(
-            np.zeros(0, dtype=np.int64), math.inf, math.inf if proven else -math.inf, proven, 0
-        )
-    x = np.asarray(h.getSolution().col_value[:m]) > 0.5
-    arcs, node = [], data.source
-    while node != data.target:
-        a_id = int(np.flatnonzero(x & (data.tails == node))[0])
-        arcs.append(a_id)
-        node = int(data.heads[a_id])
-    cost = float(data.cost[arcs].sum())
-    bound = cost if proven else float(h.getInfo().mip_dual_bound)
-    return CSPEnumeration(np.array(arcs, dtype=np.int64), cost, bound, proven, 0)
 
 
 @dataclass(frozen=True)
@@ -660,7 +457,7 @@ def _result(data: CSPData, best: _Best, bound: float, how: str, extra: dict) -> 
 
 def _dual(data: CSPData, best: _Best, method: str, max_iter: int, limit: float) -> DualTrace:
     k = data.num_resources
-    rmin_s = _reach_bounds(data)[0][data.source] + data.base
+    rmin_s = reach_bounds(data)[0][data.source] + data.base
     nu_cap = np.where(data.lower > rmin_s + 1e-9, np.inf, 0.0)
     integral = bool(np.all(data.cost == np.round(data.cost)))
 
@@ -725,10 +522,12 @@ def solve_csp(
     >>> r.status, r.objective, r.bound
     ('optimal', 5.0, 5.0)
     """
+    from ortools_lag.algorithms.csp_search import csp_enumerate, csp_mip  # it imports this module
+
     start = time.perf_counter()
     best = _Best()
     reach = dijkstra(_graph(data, np.ones(data.tails.size))[0], indices=data.source)
-    rmin_s = _reach_bounds(data)[0][data.source] + data.base
+    rmin_s = reach_bounds(data)[0][data.source] + data.base
     if not np.isfinite(reach[data.target]) or np.any(rmin_s > data.upper + 1e-9):
         return _result(data, best, math.inf, "reachability", _extra(data, None, 0, start))
     trace = _dual(data, best, method, max_iter, 0.3 * time_limit)

@@ -14,7 +14,7 @@ one 0-1 knapsack per agent with profits ``-(c_ij + lam_j)``, solved together by
 the cost the bound charges for leaving it unassigned (``lam_j < 0`` when covering it is costly),
 and ``sum_i x_ij - 1`` is the subgradient. The knapsacks lack the integrality property, so the
 dual is at least the LP bound. The dual is maximised by the trust-region bundle
-:func:`~ortools_lag.algorithms.mknap_relaxation.maximize_dual`; every oracle point is repaired
+:func:`~ortools_lag.algorithms.dual_bundle.maximize_dual`; every oracle point is repaired
 into an assignment (keep each job's cheapest agent, place the rest by regret) and improved by
 shift, swap and two-step ejection-chain moves; an open gap at the end gets a seeded iterated
 local search.
@@ -36,8 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ortools_lag.algorithms.dual_bundle import DualTrace, maximize_dual
 from ortools_lag.algorithms.knapsack import KnapsackBatch
-from ortools_lag.algorithms.mknap_relaxation import DualTrace, maximize_dual
 from ortools_lag.errors import ModelError
 
 __all__ = [
@@ -413,7 +413,7 @@ def solve_gap(
         ``"min"`` or ``"max"``.
     method
         ``"bundle"`` or ``"subgradient"`` (see
-        :func:`~ortools_lag.algorithms.mknap_relaxation.maximize_dual`).
+        :func:`~ortools_lag.algorithms.dual_bundle.maximize_dual`).
     max_iter, time_limit, tol
         Limits of the dual maximisation.
     gap_tol

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ortools_lag.algorithms.mknap_relaxation import DualTrace, maximize_dual
+from ortools_lag.algorithms.dual_bundle import DualTrace, maximize_dual
 from ortools_lag.errors import ModelError
 
 __all__ = [

@@ -30,6 +30,22 @@ REGISTRY: dict[str, str] = {
     "admm": "ortools_lag.solvers.admm:AdmmSolver",
     "adjoint": "ortools_lag.solvers.adjoint:AdjointSolver",
     "pdhg": "ortools_lag.solvers.pdhg_solver:PdhgSolver",
+    # network library (issue 7): structured solvers returning potentials / prices
+    "dijkstra": "ortools_lag.solvers.network:DijkstraSolver",
+    "maxflow": "ortools_lag.solvers.network:MaxFlowSolver",
+    "network_lp": "ortools_lag.solvers.network:NetworkLPSolver",
+    "auction": "ortools_lag.solvers.network:AuctionSolver",
+    "lsa": "ortools_lag.solvers.network:LsaSolver",
+    # relaxation classics II (issue 9): Lagrangian heuristics of tsp, set_cover, facility_location
+    "held_karp": "ortools_lag.problems.tsp:HeldKarpSolver",
+    "beasley": "ortools_lag.problems.set_cover:BeasleySolver",
+    "ufl_lagrangian": "ortools_lag.problems.facility_location:FacilityLagrangianSolver",
+    # relaxation classics I (issue 8): Lagrangian solves of csp, knapsack, gap, maxcut
+    "csp_exact": "ortools_lag.problems.csp:CSPSolver",
+    "knapsack_dp": "ortools_lag.problems.knapsack:KnapsackDPSolver",
+    "mknap_lagrangian": "ortools_lag.problems.knapsack:MKnapSolver",
+    "gap_lagrangian": "ortools_lag.problems.gap:GAPSolver",
+    "maxcut_sdp": "ortools_lag.problems.maxcut:MaxCutSolver",
 }
 
 

@@ -1,0 +1,381 @@
+r"""Linear assignment whose prices are the multipliers of the "each object once" rows.
+
+Formulation (``n`` persons, ``m`` objects, cost ``c[i, j]``; ``inf`` marks a forbidden pair,
+held in the model as the bound ``x_ij <= 0``)::
+
+    min  sum_ij c_ij x_ij
+    s.t. person:  sum_j x_ij == 1     for each person i      (multiplier lambda_i)
+         object:  sum_i x_ij == 1     for each object j      (multiplier mu_j: the price)
+         x >= 0
+
+(with ``n < m`` the object rows are ``<= 1``, ``mu >= 0``; with ``n > m`` the person rows are
+``<= 1``, ``lambda >= 0``). The LP is integral (totally unimodular): ``x = 0/1``.
+
+**Multipliers.** ``L = c.x + sum_i lambda_i (sum_j x_ij - 1) + sum_j mu_j (sum_i x_ij - 1)``:
+the reduced cost is ``rc_ij = c_ij + lambda_i + mu_j``, ``>= 0`` on every allowed pair and
+``= 0`` on the matching; the dual value is ``-sum lambda - sum mu``. In auction terms (benefit
+``-c``), **mu_j is the price of object j** and ``lambda_i = -min_k (c_ik + mu_k)`` is minus person
+``i``'s profit: the prices are reported as the object rows' multipliers, the profits beside them
+(the textbook dual ``max sum u + sum v, u_i + v_j <= c_ij`` is ``u = -lambda, v = -mu``). The
+shadow price of an object row is ``-mu_j``: one more copy of object ``j`` saves its price.
+
+Solvers: ``lsa`` (the default: scipy's ``linear_sum_assignment`` with the exact prices recovered
+by a label-correcting shortest-path pass on the residual graph; measured the faster of the two)
+and ``auction`` (Bertsekas' forward auction with epsilon-scaling and vectorised Jacobi bidding;
+its eps-complementary-slackness certificate ``0 <= rc <= eps`` on the matching, exact for
+integer costs with ``eps < 1/n``, is recorded in ``info``, then the prices are made exact by the
+same pass, warm-started). Both are certified by ``kkt.certify`` and by the family certificate
+(:func:`~ortools_lag.problems.graphs.bipartite_violation`). An assignment that forbidden pairs
+make impossible is ``INFEASIBLE`` with HiGHS's Farkas ray (checked by ``kkt.check_farkas``).
+
+**Relaxation** ``"object"`` (the default): the object rows dualised with prices ``mu``; each
+person takes its cheapest object at ``c_ij + mu_j`` (the oracle, one ``argmin`` per row) --
+the dual function the auction climbs. The heuristic keeps, for each object, its cheapest
+claimant and assigns the rest by ``linear_sum_assignment`` on what is left.
+
+>>> import numpy as np
+>>> from ortools_lag import solve
+>>> c = np.array([[4, 1, 3], [2, 0, 5], [3, 2, 2]])
+>>> p = build(c)
+>>> sol = solve(p)
+>>> sol.objective, p.decode(sol).col_of_row.tolist()
+(5.0, [1, 0, 2])
+>>> rc = c + sol.multipliers["person"][:, None] + sol.multipliers["object"]
+>>> bool(rc.min() >= 0), rc[[0, 1, 2], [1, 0, 2]].tolist()
+(True, [0.0, 0.0, 0.0])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+from numpy.typing import NDArray
+from scipy.optimize import linear_sum_assignment
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import maximum_bipartite_matching
+
+from ..algorithms.assignment import (
+    AssignmentResult,
+    assignment_duals,
+    auction,
+    check_assignment,
+    linear_assignment,
+)
+from ..errors import ModelError
+from ..model import Model
+from ..problem import Problem, Relaxation
+from ..result import Solution, Status
+from .graphs import Table, bipartite_violation, col_sums, linear_objective, row_sums, table_from
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from ..solvers.network import Exact
+
+__all__ = ["AssignmentData", "Matching", "build", "read", "solve_exact"]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+@dataclass(frozen=True, eq=False)
+class AssignmentData:
+    """The table behind an assignment Problem and the senses of its two groups."""
+
+    table: Table
+    filled: FloatArray
+    person_sense: str
+    object_sense: str
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(persons, objects)``."""
+        return self.table.cost.shape  # type: ignore[return-value]
+
+    def certificate(
+        self, x: Mapping[str, np.ndarray], multipliers: Mapping[str, np.ndarray]
+    ) -> tuple[str, float, float]:
+        """Matching rows; multiplier signs; ``rc >= 0`` on allowed pairs, ``= 0`` when matched."""
+        n, m = self.shape
+        worst = bipartite_violation(
+            self.table.cost,
+            np.asarray(x["x"], dtype=np.float64),
+            (np.asarray(multipliers["person"]), np.asarray(multipliers["object"])),
+            (self.person_sense, self.object_sense),
+            (np.ones(n), np.ones(m)),
+        )
+        ok = self.table.allowed
+        scale = float(np.max(np.abs(self.table.cost[ok]), initial=0.0))
+        return "one object per person; rc = c + lambda + mu >= 0, = 0 on the matching", worst, scale
+
+
+@dataclass(frozen=True)
+class Matching:
+    """A decoded assignment Solution.
+
+    Attributes
+    ----------
+    status
+        The Solution's status.
+    cost
+        The matching's cost.
+    col_of_row
+        The object of each person (``-1``: none, when ``n > m``).
+    pairs
+        ``(person, object)`` labels of the matching.
+    prices, profits
+        ``mu`` (the object rows' multipliers) and ``-lambda`` (the persons' profits).
+    """
+
+    status: str
+    cost: float
+    col_of_row: IntArray
+    pairs: list[tuple[Hashable, Hashable]]
+    prices: FloatArray | None
+    profits: FloatArray | None
+
+
+def build(
+    cost: npt.ArrayLike | Any = None,
+    *,
+    graph: nx.Graph | None = None,
+    rows: Sequence[Hashable] | None = None,
+    weight: str = "weight",
+    name: str = "assignment",
+) -> Problem:
+    """The assignment Problem from a cost matrix, a scipy.sparse matrix or a bipartite graph.
+
+    Parameters
+    ----------
+    cost
+        ``(n, m)`` costs (``inf``: forbidden pair), or a scipy.sparse matrix whose stored
+        entries are the allowed pairs.
+    graph
+        A bipartite networkx graph instead: edge attribute ``weight`` is the cost.
+    rows
+        The person nodes of ``graph`` (default: those with node attribute ``bipartite == 0``).
+    weight
+        The networkx edge attribute.
+    name
+        The model's name.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> g = nx.Graph([("ann", "desk", {"weight": 3}), ("ann", "lab", {"weight": 1}),
+    ...               ("bob", "desk", {"weight": 2})])
+    >>> p = build(graph=g, rows=["ann", "bob"])
+    >>> p.decode(__import__("ortools_lag").solve(p)).pairs
+    [('ann', 'lab'), ('bob', 'desk')]
+    """
+    return _problem(table_from(cost, graph, rows, weight), name)
+
+
+def read(path: str | Path) -> Problem:
+    """An OR-Library assignment file (``n``, then the ``n x n`` costs) as an assignment Problem.
+
+    Raises
+    ------
+    SpecError
+        A malformed file (naming the file, line and field).
+    """
+    from ..io.bipartite import read_assignment
+
+    inst = read_assignment(path)
+    return _problem(table_from(inst.cost, None, None, "weight"), inst.name)
+
+
+def _problem(table: Table, name: str) -> Problem:
+    n, m = table.cost.shape
+    person = "<=" if n > m else "=="
+    obj = "<=" if n < m else "=="
+    data = AssignmentData(table, table.filled(), person, obj)
+    ok = table.allowed
+    model = Model(name)
+    x = model.var("x", (n, m), lb=0.0, ub=None if ok.all() else np.where(ok, np.inf, 0.0))
+    model.minimize(linear_objective(x, np.where(ok, table.cost, 0.0)))
+    rs, cs = row_sums(x, (n, m)), col_sums(x, (n, m))
+    model.add("person", rs <= 1 if person == "<=" else rs == 1)
+    model.add("object", cs <= 1 if obj == "<=" else cs == 1)
+    relax = Relaxation(
+        relax=("object",),
+        oracle=_oracle(data),
+        heuristic=_heuristic(data),
+        description="object rows dualised (prices); each person takes its cheapest c + mu",
+    )
+    return Problem(
+        model,
+        relaxations={"object": relax},
+        default_relaxation="object",
+        decode=lambda sol: _decode(data, sol),
+        kind="assignment",
+        default_solver="lsa",
+        data=data,
+        metadata={"persons": n, "objects": m},
+    )
+
+
+def _oracle(data: AssignmentData) -> Any:
+    c = np.where(data.table.allowed, data.table.cost, np.inf)
+    n, m = data.shape
+    must = data.person_sense == "=="
+    rows = np.arange(n)
+
+    def oracle(lam: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], float]:
+        mu = np.asarray(lam["object"], dtype=np.float64)
+        reduced = c + mu
+        j = reduced.argmin(axis=1)
+        best = reduced[rows, j]
+        take = np.isfinite(best) & (must | (best < 0))
+        x = np.zeros((n, m))
+        x[rows[take], j[take]] = 1.0
+        return {"x": x}, float(best[take].sum() - mu.sum())
+
+    return oracle
+
+
+def _heuristic(data: AssignmentData) -> Any:
+    c = data.filled
+    ok = data.table.allowed
+
+    def heuristic(relaxed: Mapping[str, np.ndarray]) -> dict[str, np.ndarray] | None:
+        x = np.asarray(relaxed["x"], dtype=np.float64)
+        n, m = x.shape
+        i, j = np.nonzero(x > 0.5)
+        order = np.lexsort((c[i, j], j))  # the cheapest claimant of each object first
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = j[order[1:]] != j[order[:-1]]
+        keep_i, keep_j = i[order[first]], j[order[first]]
+        free_i = np.setdiff1d(np.arange(n), keep_i)
+        free_j = np.setdiff1d(np.arange(m), keep_j)
+        out = np.zeros((n, m))
+        out[keep_i, keep_j] = 1.0
+        if free_i.size and free_j.size:
+            r, k = linear_sum_assignment(c[np.ix_(free_i, free_j)])
+            out[free_i[r], free_j[k]] = 1.0
+        if np.any(out[~ok] > 0):
+            return None
+        return {"x": out}
+
+    return heuristic
+
+
+def _infeasible(data: AssignmentData) -> bool:
+    n, m = data.shape
+    if data.filled is data.table.cost:  # every pair allowed
+        return False
+    pattern = csr_matrix(data.table.allowed.astype(np.int8))
+    matched = maximum_bipartite_matching(pattern, perm_type="column")
+    return int(np.count_nonzero(matched >= 0)) < min(n, m)
+
+
+def _farkas(problem: Problem) -> Exact:
+    from ..model import to_standard_form
+    from ..solvers.highs_backend import solve_standard_form
+    from ..solvers.network import Exact, NetworkLPOptions
+
+    sf = to_standard_form(problem.model)
+    raw = solve_standard_form(sf, NetworkLPOptions())
+    farkas = None if raw.farkas is None else sf.unpack_rows(raw.farkas)
+    info = {"method": "bipartite matching (scipy) + HiGHS dual ray", "point_from": "none"}
+    msg = "no complete assignment avoids the forbidden pairs"
+    return Exact(Status.INFEASIBLE, farkas=farkas, message=msg, info=info)
+
+
+def solve_exact(
+    problem: Problem,
+    method: str,
+    *,
+    eps_final: float | None = None,
+    factor: float = 10.0,
+    exact_duals: bool = True,
+) -> Exact:
+    """The ``lsa`` / ``auction`` solvers' work: matching and multipliers (uncertified).
+
+    Examples
+    --------
+    >>> ex = solve_exact(build([[1.0, 3.0], [2.0, 9.0]]), "lsa")
+    >>> ex.z.tolist(), ex.multipliers["object"].tolist()
+    ([0.0, 1.0, 1.0, 0.0], [2.0, 0.0])
+    """
+    from ..solvers.network import Exact
+
+    data = problem.data
+    if not isinstance(data, AssignmentData):
+        raise ModelError("not an assignment problem built by problems.assignment")
+    if _infeasible(data):
+        return _farkas(problem)
+    n, m = data.shape
+    c = data.filled.T if n > m else data.filled  # persons <= objects for the algorithms
+    info: dict[str, Any] = {}
+    if method == "lsa":
+        r = linear_assignment(c)
+        info["method"] = "scipy linear_sum_assignment + exact duals (residual shortest paths)"
+    else:
+        r = _auction(c, eps_final, factor, exact_duals, info)
+    x = np.zeros((n, m))
+    rows = np.arange(r.col_of_row.size)
+    if n > m:
+        x[r.col_of_row, rows] = 1.0
+        mult = {"person": r.object_multiplier, "object": r.person_multiplier}
+    else:
+        x[rows, r.col_of_row] = 1.0
+        mult = {"person": r.person_multiplier, "object": r.object_multiplier}
+    info["bound_from"] = "dual value -sum(lambda) - sum(mu) of the prices (kkt.certify)"
+    info["point_from"] = info["method"]
+    ex = Exact(Status.OPTIMAL, z=x.ravel(), multipliers=mult, iterations=r.iterations, info=info)
+    ex.message = method
+    if r.eps > 0:  # eps-CS prices: dual feasible, so their dual value is a proven lower bound
+        ex.bound = r.dual_value
+        info["bound_from"] = "dual value of the eps-CS prices (within n eps of the cost)"
+    return ex
+
+
+def _auction(
+    c: FloatArray, eps_final: float | None, factor: float, exact: bool, info: dict[str, Any]
+) -> AssignmentResult:
+    n, m = c.shape
+    square = c if n == m else np.vstack((c, np.zeros((m - n, m))))  # dummy persons at cost 0
+    r = auction(square, eps_final=eps_final, factor=factor)
+    lam, mu = r.person_multiplier, r.object_multiplier
+    violation = check_assignment(square, r.col_of_row, lam, mu)
+    info["method"] = "forward auction, eps-scaling, Jacobi bidding"
+    info["eps"] = r.eps
+    info["eps_cs_violation"] = violation
+    info["eps_cs"] = bool(violation <= r.eps * (1 + 1e-9) + 1e-12)
+    info["auction_rounds"] = r.iterations
+    col = r.col_of_row[:n]
+    total = float(c[np.arange(n), col].sum())
+    if exact:
+        try:
+            warm = mu if n == m else None  # padded prices are no upper bound on the labels
+            lam_x, mu_x, rounds = assignment_duals(c, col, object_multiplier=warm)
+            info["method"] += " + exact prices (warm-started label correcting)"
+            return AssignmentResult(col, total, lam_x, mu_x, 0.0, r.iterations + rounds)
+        except ModelError:  # not optimal (non-integer costs): keep the eps-CS prices
+            info["exact_duals"] = "the matching is eps-optimal only: eps-CS prices kept"
+    return AssignmentResult(col, total, lam[:n], mu, r.eps, r.iterations)
+
+
+def _decode(data: AssignmentData, sol: Solution) -> Matching:
+    """The matching (``col_of_row``, labelled pairs) and the prices of ``sol``."""
+    n, m = data.shape
+    x = np.asarray(sol.x.get("x", np.zeros((n, m))), dtype=np.float64)
+    col = np.where(x.max(axis=1) > 0.5, x.argmax(axis=1), -1)
+    who = np.flatnonzero(col >= 0)
+    t = data.table
+    pairs = [(t.rows[int(i)], t.cols[int(col[i])]) for i in who]
+    mu, lam = sol.multipliers.get("object"), sol.multipliers.get("person")
+    return Matching(
+        status=sol.status.value,
+        cost=sol.objective,
+        col_of_row=col.astype(np.int64),
+        pairs=pairs,
+        prices=None if mu is None else np.asarray(mu, dtype=np.float64),
+        profits=None if lam is None else 0.0 - np.asarray(lam, dtype=np.float64),
+    )

@@ -1,0 +1,503 @@
+r"""Shortest paths (single pair and single source) whose multipliers are the node potentials.
+
+Formulation, on a directed graph with arc costs ``c`` (arc ``a = (u, v)``, ``N`` the node-arc
+incidence matrix: ``+1`` where an arc leaves a node, ``-1`` where it enters)::
+
+    min  sum_a c_a x_a
+    s.t. flow:  out(v) - in(v) == b_v        for every node v      (multiplier pi_v, free)
+         0 <= x_a (<= u_a when arc_bound is given)
+
+- single pair ``s -> t``: ``b_s = 1``, ``b_t = -1``, ``b = 0`` elsewhere;
+- single source ``s``: ``b_v = -1`` at every other node reachable from ``s``,
+  ``b_s = (number of them)``, ``b = 0`` at the unreachable nodes (the optimal ``x`` is then the
+  shortest-path tree, each tree arc carrying the number of nodes below it).
+
+**Multipliers.** In the project's convention ``L = c.x + sum_v pi_v (out(v) - in(v) - b_v)``,
+so the coefficient of ``x_uv`` is the reduced cost ``c_uv + pi_u - pi_v``. Dual feasibility
+(``>= 0`` on every arc), complementary slackness (``= 0`` on the arcs that carry flow) and the
+dual value ``-sum_v pi_v b_v = pi_t - pi_s`` say that **pi_v is the distance from s to v, up to
+an additive constant**: the solver reports ``pi_v = d(s, v)`` (``pi_s = 0``), and finite
+potentials that keep every reduced cost ``>= 0`` at the nodes ``s`` cannot reach. In the
+single-source problem the dual fixes every reachable ``pi_v - pi_s = d(s, v)``; in the pair
+problem only the nodes on a shortest path are fixed, the others lie in an interval whose top is
+their distance. The reduced costs are ``Solution.reduced_costs["x"]`` (the bound multipliers).
+
+Negative costs are solved by Johnson's method (Bellman-Ford potentials, then Dijkstra); a
+negative-cost cycle makes the LP unbounded: status ``UNBOUNDED``, the cycle's arcs as the ray
+(checked by ``kkt.check_ray``) and its nodes in ``info["negative_cycle"]``. An unreachable
+target makes the pair LP infeasible: status ``INFEASIBLE`` with the Farkas multipliers ``1`` on
+the nodes that can reach ``t`` (checked by ``kkt.check_farkas``).
+
+**Relaxation** ``"flow"`` (the teaching example): conservation moves into the objective, the
+arc bounds ``0 <= x <= u`` stay; the structured oracle sets ``x_a = u_a`` where the reduced
+cost is negative and ``0`` elsewhere, ``q(pi) = sum_a min(0, rc_a) u_a - pi.b``. Its maximum is
+the shortest distance (the LP has no duality gap); without finite arc bounds ``q = -inf`` at
+any ``pi`` with a negative reduced cost, so give ``arc_bound`` for the dual methods. The
+Lagrangian heuristic is the Dijkstra answer itself (a feasible point, the loop's Polyak target).
+
+The default solver is ``dijkstra``; ``network_lp`` and ``highs`` solve the same Model as an LP.
+
+>>> from ortools_lag import solve
+>>> p = build([1, 1, 2, 3], [2, 3, 3, 4], [1.0, 4.0, 2.0, 1.0], labels=[1, 2, 3, 4],
+...           source=1, target=4)
+>>> sol = solve(p)
+>>> sol.objective, sol.multipliers["flow"].tolist()
+(4.0, [0.0, 1.0, 3.0, 4.0])
+>>> ans = p.decode(sol)
+>>> ans.path, ans.length
+([1, 2, 3, 4], 4.0)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from scipy.sparse.csgraph import breadth_first_order
+
+from ..algorithms.shortest_paths import complete_potentials, shortest_paths
+from ..errors import ModelError
+from ..model import Model
+from ..problem import Problem, Relaxation
+from ..result import Solution, Status
+from .graphs import Arcs, arcs_from, flow_rows, linear_objective, require_finite
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from ..solvers.network import Exact
+
+__all__ = ["ShortestPathAnswer", "ShortestPathData", "build", "read", "solve_exact", "tree_flow"]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+@dataclass(frozen=True, eq=False)
+class ShortestPathData:
+    """The arrays behind a shortest-path Problem (0-based nodes).
+
+    Attributes
+    ----------
+    arcs
+        The graph and its node labels.
+    cost
+        Arc costs.
+    source, target
+        0-based end nodes (``target`` is ``None`` for single source).
+    upper
+        Arc bounds ``x <= upper`` (``None``: uncapacitated).
+    supply
+        ``b``: the right-hand side of the conservation rows.
+    reachable
+        Nodes reachable from the source.
+    """
+
+    arcs: Arcs
+    cost: FloatArray
+    source: int
+    target: int | None
+    upper: FloatArray | None
+    supply: FloatArray
+    reachable: NDArray[np.bool_]
+
+    @property
+    def pair(self) -> bool:
+        """Single pair (``True``) or single source."""
+        return self.target is not None
+
+    def certificate(
+        self, x: Mapping[str, np.ndarray], multipliers: Mapping[str, np.ndarray]
+    ) -> tuple[str, float, float]:
+        """Reduced costs ``>= 0`` (below the bound), ``= 0`` on used arcs; conservation; bounds."""
+        a = self.arcs
+        z = np.asarray(x["x"], dtype=np.float64)
+        pi = np.asarray(multipliers["flow"], dtype=np.float64)
+        scale = float(np.max(np.abs(self.cost), initial=0.0)) + float(a.n)
+        if pi.shape != (a.n,) or not np.all(np.isfinite(pi)):
+            return "finite potentials", math.inf, scale
+        rc = self.cost + pi[a.tail] - pi[a.head]
+        out = np.bincount(a.tail, z, a.n) - np.bincount(a.head, z, a.n)
+        worst = max(float(np.max(np.abs(out - self.supply), initial=0.0)), -float(z.min(initial=0)))
+        free = rc
+        if self.upper is not None:
+            worst = max(worst, float(np.max(z - self.upper, initial=0.0)))
+            free = rc[z < self.upper - 1e-9]
+        worst = max(worst, -float(free.min(initial=0.0)))  # rc >= 0 where x may grow
+        worst = max(worst, float(np.max(rc[z > 1e-9], initial=0.0)))  # rc <= 0 where x may shrink
+        return "reduced costs >= 0, = 0 on used arcs; conservation; bounds", worst, scale
+
+
+@dataclass(frozen=True)
+class ShortestPathAnswer:
+    """A decoded shortest-path Solution, in the graph's node labels.
+
+    Attributes
+    ----------
+    status
+        The Solution's status (``"optimal"``, ``"unbounded"``...).
+    source, target
+        End nodes (``target`` ``None`` for single source).
+    length
+        The objective: the path's cost (pair) or the tree's total ``sum_a c_a x_a``.
+    path, path_arcs
+        Pair: the nodes from source to target and the arcs' indices (empty when none).
+    potential
+        The multipliers ``pi`` of the ``flow`` rows, by node index.
+    distance
+        Single source: ``pi_v - pi_s`` at the reachable nodes, ``inf`` elsewhere.
+    negative_cycle
+        The nodes of a negative cycle when the problem is unbounded.
+    """
+
+    status: str
+    source: Hashable
+    target: Hashable | None
+    length: float
+    path: list[Hashable]
+    path_arcs: IntArray
+    potential: FloatArray | None
+    distance: FloatArray | None
+    negative_cycle: list[Hashable] | None
+
+
+def build(
+    tail: npt.ArrayLike | None = None,
+    head: npt.ArrayLike | None = None,
+    cost: npt.ArrayLike | None = None,
+    *,
+    source: Any = 0,
+    target: Any = None,
+    n: int | None = None,
+    labels: Sequence[Hashable] | None = None,
+    graph: nx.Graph | None = None,
+    matrix: Any = None,
+    weight: str = "weight",
+    arc_bound: float | npt.ArrayLike | None = None,
+    name: str = "shortest_path",
+) -> Problem:
+    """The shortest-path Problem from arrays, a networkx graph or a scipy.sparse matrix.
+
+    Parameters
+    ----------
+    tail, head, cost
+        Arc ``k`` goes ``tail[k] -> head[k]`` at cost ``cost[k]`` (0-based indices, or labels
+        when ``labels`` is given).
+    source, target
+        End nodes (labels); ``target=None`` for the single-source problem.
+    n, labels
+        Number of nodes (default ``1 + largest index``) or the node labels.
+    graph
+        A networkx graph instead of arrays (edge attribute ``weight``; undirected edges give
+        two arcs).
+    matrix
+        A square scipy.sparse matrix instead: one arc per stored entry, the entry its cost.
+    weight
+        The networkx edge attribute holding the cost.
+    arc_bound
+        Upper bound(s) on the arc flows (the relaxation ``"flow"`` needs them finite).
+    name
+        The model's name.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> g = nx.DiGraph([("s", "a", {"weight": 2}), ("a", "t", {"weight": 2}),
+    ...                 ("s", "t", {"weight": 5})])
+    >>> p = build(graph=g, source="s", target="t")
+    >>> p.model.n, list(p.model.groups), p.default_solver
+    (3, ['flow'], 'dijkstra')
+    """
+    arcs, vals = arcs_from(
+        tail=tail,
+        head=head,
+        values={weight if graph is not None else "cost": cost},
+        n=n,
+        labels=labels,
+        graph=graph,
+        matrix=matrix,
+        defaults={},
+        matrix_value="cost",
+    )
+    c = next(iter(vals.values()))
+    s = arcs.index(source)
+    t = None if target is None else arcs.index(target)
+    upper = None
+    if arc_bound is not None:
+        upper = np.broadcast_to(np.asarray(arc_bound, dtype=np.float64), (arcs.m,)).copy()
+        if np.any(upper < 0) or np.any(np.isnan(upper)):
+            raise ModelError("arc_bound must be >= 0")
+    return _problem(arcs, c, s, t, upper, name)
+
+
+def read(
+    path: str | Path,
+    source: int = 1,
+    target: int | None = None,
+    arc_bound: float | None = None,
+) -> Problem:
+    """A DIMACS ``.gr`` file (``p sp``) as a shortest-path Problem.
+
+    Nodes keep the file's numbering (``1..n``): ``source``/``target`` and the decoded paths
+    use it.
+
+    Raises
+    ------
+    SpecError
+        A malformed file (naming the file, line and field).
+    """
+    from ..io.dimacs import read_gr
+
+    g = read_gr(path)
+    arcs = Arcs(g.n, g.tail, g.head, tuple(range(1, g.n + 1)))
+    s = arcs.index(source)
+    t = None if target is None else arcs.index(target)
+    upper = None if arc_bound is None else np.full(arcs.m, float(arc_bound))
+    name = Path(path).name.split(".")[0]
+    return _problem(arcs, np.asarray(g.cost), s, t, upper, name)
+
+
+def _reach(n: int, tail: IntArray, head: IntArray, start: int) -> NDArray[np.bool_]:
+    graph = sp.csr_matrix((np.ones(tail.size), (tail, head)), shape=(n, n))
+    seen = np.zeros(n, dtype=bool)
+    seen[breadth_first_order(graph, start, directed=True, return_predecessors=False)] = True
+    return seen
+
+
+def _problem(
+    arcs: Arcs, cost: FloatArray, s: int, t: int | None, upper: FloatArray | None, name: str
+) -> Problem:
+    cost = require_finite("cost", cost)
+    reachable = _reach(arcs.n, arcs.tail, arcs.head, s)
+    b = np.zeros(arcs.n)
+    if t is not None:
+        b[s] += 1.0
+        b[t] -= 1.0
+    else:
+        b[reachable] = -1.0
+        b[s] = float(reachable.sum() - 1)
+    data = ShortestPathData(arcs, cost, s, t, upper, b, reachable)
+    m = Model(name)
+    x = m.var("x", arcs.m, lb=0.0, ub=upper)
+    m.minimize(linear_objective(x, cost))
+    m.add("flow", flow_rows(x, arcs, b))
+    finite = upper is not None and bool(np.all(np.isfinite(upper)))
+    relax = Relaxation(
+        relax=("flow",),
+        oracle=_oracle(data) if finite else None,
+        heuristic=_heuristic(data),
+        description="conservation dualised; x_a at its bound where the reduced cost is < 0",
+    )
+    meta = {
+        "source": arcs.label(s),
+        "target": None if t is None else arcs.label(t),
+        "nodes": arcs.n,
+        "arcs": arcs.m,
+    }
+    return Problem(
+        m,
+        relaxations={"flow": relax},
+        default_relaxation="flow",
+        decode=lambda sol: _decode(data, sol),
+        kind="shortest_path",
+        default_solver="dijkstra",
+        data=data,
+        metadata=meta,
+    )
+
+
+def _oracle(data: ShortestPathData) -> Any:
+    t, h, c, b = data.arcs.tail, data.arcs.head, data.cost, data.supply
+    upper = data.upper
+    assert upper is not None
+
+    def oracle(lam: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], float]:
+        pi = np.asarray(lam["flow"], dtype=np.float64)
+        rc = c + pi[t] - pi[h]
+        x = np.where(rc < 0, upper, 0.0)
+        return {"x": x}, float(rc @ x - pi @ b)
+
+    return oracle
+
+
+def _heuristic(data: ShortestPathData) -> Any:
+    memo: list[dict[str, np.ndarray] | None] = []
+
+    def heuristic(_relaxed: Mapping[str, np.ndarray]) -> dict[str, np.ndarray] | None:
+        if not memo:
+            ex = _exact(data)
+            memo.append(None if ex.z is None else {"x": ex.z})
+        return memo[0]
+
+    return heuristic
+
+
+def dijkstra_refuses(data: ShortestPathData) -> str | None:
+    """Why ``dijkstra`` cannot take these data (``None`` when it can).
+
+    Examples
+    --------
+    >>> dijkstra_refuses(build([0], [1], [-1.0], source=0, target=1, arc_bound=1).data)
+    'with arc bounds and negative costs this is a min-cost flow: use network_lp'
+    """
+    if data.upper is not None and data.cost.size and float(data.cost.min()) < 0:
+        return "with arc bounds and negative costs this is a min-cost flow: use network_lp"
+    return None
+
+
+def solve_exact(problem: Problem) -> Exact:
+    """The ``dijkstra`` solver's work: distances, tree or path, potentials (uncertified).
+
+    Examples
+    --------
+    >>> ex = solve_exact(build([0, 1], [1, 2], [2.0, 3.0], source=0, target=2))
+    >>> ex.status.value, ex.z.tolist(), ex.multipliers["flow"].tolist()
+    ('optimal', [1.0, 1.0], [0.0, 2.0, 5.0])
+    """
+    data = problem.data
+    if not isinstance(data, ShortestPathData):
+        raise ModelError("not a shortest-path problem built by problems.shortest_path")
+    why = dijkstra_refuses(data)
+    if why is not None:
+        from ..errors import NotSupportedError
+
+        raise NotSupportedError(f"solver 'dijkstra': {why}")
+    return _exact(data)
+
+
+def _exact(data: ShortestPathData) -> Exact:
+    from ..solvers.network import Exact
+
+    a, c = data.arcs, data.cost
+    if data.target is not None and not data.reachable[data.target]:
+        y = _reach(a.n, a.head, a.tail, data.target).astype(np.float64)  # nodes that reach t
+        msg = f"target {a.label(data.target)!r} is not reachable from {a.label(data.source)!r}"
+        return Exact(Status.INFEASIBLE, farkas={"flow": y}, message=msg, info=_info("bfs"))
+    negative = bool(c.size) and float(c.min()) < 0
+    method: Literal["johnson", "dijkstra"] = "johnson" if negative else "dijkstra"
+    tree = shortest_paths(a.n, a.tail, a.head, c, data.source, method=method)
+    if tree.negative_cycle is not None and tree.negative_cycle_arcs is not None:
+        ray = np.zeros(a.m)
+        ray[tree.negative_cycle_arcs] = 1.0
+        info = _info(method)
+        info["negative_cycle"] = a.names(tree.negative_cycle)
+        info["negative_cycle_arcs"] = tree.negative_cycle_arcs.tolist()
+        return Exact(Status.UNBOUNDED, ray=ray, message="negative-cost cycle", info=info)
+    pi = complete_potentials(a.n, a.tail, a.head, c, tree.potential)
+    if data.target is not None:
+        z = np.zeros(a.m)
+        z[tree.path_to(data.target)[1]] = 1.0
+    else:
+        weight = data.reachable.astype(np.float64)
+        weight[data.source] = 0.0
+        z = tree_flow(a.n, a.tail, tree.pred_arc, weight)
+    return Exact(Status.OPTIMAL, z=z, multipliers={"flow": pi}, message=method, info=_info(method))
+
+
+def _info(method: str) -> dict[str, Any]:
+    return {
+        "method": method,
+        "bound_from": "dual value -pi.b of the node potentials (distances), by kkt.certify",
+        "point_from": f"shortest-path tree of {method}",
+    }
+
+
+def _depths(parent: IntArray) -> IntArray:
+    """Depth of every node of a forest ``v -> parent[v]`` (-1 at roots), by pointer jumping."""
+    depth = (parent >= 0).astype(np.int64)
+    nxt = parent.copy()
+    live = np.flatnonzero(nxt >= 0)
+    while live.size:
+        depth[live] += depth[nxt[live]]
+        nxt[live] = nxt[nxt[live]]
+        live = live[nxt[live] >= 0]
+    return depth
+
+
+def tree_flow(n: int, tail: IntArray, pred_arc: IntArray, weight: FloatArray) -> FloatArray:
+    """Flow on a tree's arcs when node ``v`` consumes ``weight[v]`` (supplied by the root).
+
+    The arc into ``v`` carries the total weight of ``v``'s subtree; subtrees are summed a depth
+    level at a time, deepest first (one numpy operation per level).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> tail = np.array([0, 1, 1])                 # arcs 0->1, 1->2, 1->3
+    >>> tree_flow(4, tail, np.array([-1, 0, 1, 2]), np.array([0.0, 1, 1, 1])).tolist()
+    [3.0, 1.0, 1.0]
+    """
+    has = pred_arc >= 0
+    parent = np.full(n, -1, dtype=np.int64)
+    parent[has] = tail[pred_arc[has]]
+    depth = _depths(parent)
+    size = np.asarray(weight, dtype=np.float64).copy()
+    order = np.argsort(-depth, kind="stable")
+    cuts = np.flatnonzero(np.diff(depth[order])) + 1
+    for level in np.split(order, cuts):
+        if depth[level[0]] == 0:
+            break
+        np.add.at(size, parent[level], size[level])
+    flow = np.zeros(tail.size)
+    flow[pred_arc[has]] = size[has]
+    return flow
+
+
+def _successors(data: ShortestPathData, x: FloatArray) -> IntArray:
+    """For each node, the used out-arc carrying the most flow (-1: none)."""
+    a = data.arcs
+    used = np.flatnonzero(x > 1e-9)
+    order = used[np.lexsort((-x[used], a.tail[used]))]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = a.tail[order[1:]] != a.tail[order[:-1]]
+    nxt = np.full(a.n, -1, dtype=np.int64)
+    nxt[a.tail[order[first]]] = order[first]
+    return nxt
+
+
+def _walk(data: ShortestPathData, x: FloatArray) -> tuple[list[int], list[int]]:
+    assert data.target is not None
+    nxt = _successors(data, x)
+    nodes: list[int] = [data.source]
+    arcs: list[int] = []
+    while nodes[-1] != data.target and len(arcs) < data.arcs.n:  # one step per path arc
+        k = int(nxt[nodes[-1]])
+        if k < 0:
+            return [], []
+        arcs.append(k)
+        nodes.append(int(data.arcs.head[k]))
+    return (nodes, arcs) if nodes[-1] == data.target else ([], [])
+
+
+def _decode(data: ShortestPathData, sol: Solution) -> ShortestPathAnswer:
+    """The path (pair) or distances (single source), in the graph's labels."""
+    a = data.arcs
+    cycle = sol.info.get("negative_cycle")
+    pi = sol.multipliers.get("flow")
+    pot = None if pi is None else np.asarray(pi, dtype=np.float64)
+    path: list[Hashable] = []
+    arcs: list[int] = []
+    if data.target is not None and "x" in sol.x:
+        nodes, arcs = _walk(data, np.asarray(sol.x["x"], dtype=np.float64))
+        path = a.names(nodes)
+    dist = None
+    if data.target is None and pot is not None:
+        dist = np.where(data.reachable, pot - pot[data.source], math.inf)
+    return ShortestPathAnswer(
+        status=sol.status.value,
+        source=a.label(data.source),
+        target=None if data.target is None else a.label(data.target),
+        length=sol.objective,
+        path=path,
+        path_arcs=np.asarray(arcs, dtype=np.int64),
+        potential=pot,
+        distance=dist,
+        negative_cycle=list(cycle) if cycle is not None else None,
+    )

@@ -1,0 +1,925 @@
+r"""Full-space training of layered networks: the layer-wise updates shared by ``admm`` and ``alm``.
+
+The reduced-space solver (``adjoint``) satisfies the layer constraints exactly at every step. The
+full-space view keeps the layer outputs as variables and relaxes the layers into multipliers (the
+method of auxiliary coordinates, Carreira-Perpinan & Wang 2014; ADMM training, Taylor et al. 2016).
+For the ``nn_training`` model (``z_0 = X^T``, ``sigma_L`` the identity) each hidden layer is split
+with its pre-activation ``a_l``:
+
+.. math::
+
+    \min\; \ell(z_L) + \tfrac{\kappa}{2}\sum_l \|W_l\|^2 \quad\text{s.t.}\quad
+    a_l - W_l z_{l-1} - b_l 1^T = 0\;(\mu_l),\quad z_l - \sigma(a_l) = 0\;(\lambda_l),\quad
+    z_L - W_L z_{L-1} - b_L 1^T = 0\;(\lambda_L).
+
+Multipliers: ``lambda_l`` (shape ``h_l x N``) is the multiplier of the model's group ``layer{l}``
+(``z_l - sigma(W_l z_{l-1} + b_l) == 0``): at a KKT point ``lambda_L = -d ell / d z_L``,
+``mu_l = sigma'(a_l) * lambda_l`` and ``lambda_l = W_{l+1}^T mu_{l+1}``, which is backprop's
+recursion, so ``lambda_l = -d ell / d z_l`` (minus the adjoint of layer ``l``'s output) as in the
+reduced space. ``mu_l`` prices the split of the affine map from the activation.
+
+The augmented Lagrangian (penalty ``rho`` per sample: internally the loss is summed over the
+``N`` samples, so that the internal multipliers are ``N lambda``) is minimised block by block:
+
+* weights ``(W_l, b_l)``: ridge least squares from sufficient statistics ``[z;1][z;1]^T`` and
+  ``[z;1](a + mu/rho)^T`` (independent across layers);
+* pre-activations ``a_l``: elementwise one-dimensional problems (safeguarded Newton; closed form
+  for ``relu`` and ``identity``);
+* hidden outputs ``z_l``: one ``h_l x h_l`` linear system ``(I + W_{l+1}^T W_{l+1}) z = ...`` for
+  all samples;
+* the output ``z_L``: the proximal map of the loss (closed form for ``mse``, Newton with a
+  Sherman-Morrison solve for the softmax cross-entropy).
+
+Every per-sample update is independent across samples, so the samples are cut into shards that
+run through an executor (:mod:`ortools_lag.parallel`: serial, threads, processes, Dask); only the
+small statistics of the weight updates come back. ``admm`` (:mod:`ortools_lag.solvers.admm`)
+does one sweep per multiplier update; ``alm`` (:class:`FullspaceAlmSolver`) sweeps until the
+augmented Lagrangian's block minimisation settles, then updates the multipliers.
+
+>>> import numpy as np
+>>> from ortools_lag.problems import nn_training
+>>> rng = np.random.default_rng(0)
+>>> X = rng.normal(size=(30, 2)); y = (X[:, 0] > 0).astype(int)
+>>> p = nn_training.build(X, y, layers=[4])
+>>> sol = train_alm(p, FullspaceAlmOptions(max_iter=40))
+>>> sol.solver, p.decode(sol).accuracy(X, y) >= 0.9, sol.info["violation_max"] < 1e-3
+('alm', True, True)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import scipy.linalg as sla
+from pydantic import Field
+
+from .. import kkt
+from ..errors import ModelError, NotSupportedError
+from ..model.nonlinear import as_nonlinear
+from ..parallel import make_executor
+from ..result import History, Solution, Status, Termination
+from .alm import AlmOptions, AlmSolver
+from .dual_base import DualState, Progress
+
+if TYPE_CHECKING:
+    from ..problem import Problem
+    from .base import SolverOptions
+
+__all__ = [
+    "FullspaceAlmOptions",
+    "FullspaceAlmSolver",
+    "Network",
+    "ShardResult",
+    "ShardTask",
+    "Trainer",
+    "activation",
+    "is_network",
+    "sweep_shard",
+    "train_alm",
+    "weight_update",
+]
+
+log = logging.getLogger(__name__)
+
+HIDDEN = ("tanh", "sigmoid", "softplus", "relu", "identity")
+
+
+# -- elementwise pieces ------------------------------------------------------------------------
+def activation(name: str, a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``sigma(a)``, ``sigma'(a)`` and ``sigma''(a)`` elementwise.
+
+    >>> [v.round(4).tolist() for v in activation("tanh", np.array([0.5]))]
+    [[0.4621], [0.7864], [-0.7268]]
+    """
+    if name == "tanh":
+        t = np.tanh(a)
+        d = 1.0 - t * t
+        return t, d, -2.0 * t * d
+    if name in ("sigmoid", "softplus"):
+        s = 0.5 * (1.0 + np.tanh(0.5 * a))
+        d = s * (1.0 - s)
+        if name == "softplus":
+            return np.logaddexp(0.0, a), s, d
+        return s, d, d * (1.0 - 2.0 * s)
+    if name == "relu":
+        return np.maximum(a, 0.0), (a > 0).astype(float), np.zeros_like(a)
+    if name == "identity":
+        return a.copy(), np.ones_like(a), np.zeros_like(a)
+    raise ModelError(f"unknown activation {name!r} (valid choices: {', '.join(HIDDEN)})")
+
+
+def _a_update(name: str, a: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Elementwise ``argmin_a (a - u)^2 / 2 + (v - sigma(a))^2 / 2``, from ``a`` (warm start)."""
+    if name == "identity":
+        return 0.5 * (u + v)
+    if name == "relu":  # the better of the two pieces a <= 0 and a >= 0
+        neg = np.minimum(u, 0.0)
+        pos = np.maximum(0.5 * (u + v), 0.0)
+        f_neg = 0.5 * (neg - u) ** 2 + 0.5 * v**2
+        f_pos = 0.5 * (pos - u) ** 2 + 0.5 * (v - pos) ** 2
+        return np.where(f_pos <= f_neg, pos, neg)
+    out = a.astype(float).ravel().copy()
+    uf, vf = u.ravel(), v.ravel()
+    idx = np.arange(out.size)
+    for _ in range(50):  # Newton; Gauss-Newton curvature where the problem is not convex
+        x, uu, vv = out[idx], uf[idx], vf[idx]
+        s, d1, d2 = activation(name, x)
+        g = (x - uu) - (vv - s) * d1
+        h = 1.0 + d1 * d1 - (vv - s) * d2
+        h = np.where(h < 0.25, 1.0 + d1 * d1, h)
+        step = np.clip(g / h, -1.0, 1.0)
+        new = x - step
+        big = np.flatnonzero(np.abs(step) > 1e-3)  # far from a minimiser: check the decrease
+        if big.size:
+            xb, ub, vb = x[big], uu[big], vv[big]
+            f0 = 0.5 * (xb - ub) ** 2 + 0.5 * (vb - s[big]) ** 2
+            nb = new[big]
+            f1 = 0.5 * (nb - ub) ** 2 + 0.5 * (vb - activation(name, nb)[0]) ** 2
+            worse = big[f1 > f0]  # a gradient step with a curvature bound instead
+            step[worse] = g[worse] / (2.0 + d1[worse] ** 2 + np.abs(vv[worse] - s[worse]))
+            new = x - step
+        out[idx] = new
+        idx = idx[np.abs(step) > 1e-13 * (1.0 + np.abs(new))]
+        if idx.size == 0:
+            break
+    return out.reshape(a.shape)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def loss_sum(loss: str, z: np.ndarray, Y: np.ndarray) -> float:
+    """The loss summed over the samples (columns): cross-entropy or half the squared error."""
+    if loss == "mse":
+        return 0.5 * float(np.sum((z - Y) ** 2))
+    m = z.max(axis=0)
+    lse = m + np.log(np.exp(z - m).sum(axis=0))
+    return float(np.sum(lse) - np.sum(Y * z))
+
+
+def _output_update(
+    loss: str, z: np.ndarray, Y: np.ndarray, lam: np.ndarray, p: np.ndarray, rho: float
+) -> np.ndarray:
+    """Columnwise ``argmin loss(z) + lam.(z - p) + rho/2 |z - p|^2`` (sum-scale loss)."""
+    if loss == "mse":
+        return (Y - lam + rho * p) / (1.0 + rho)
+    z = z.copy()
+
+    def obj(w: np.ndarray) -> np.ndarray:
+        m = w.max(axis=0)
+        lse = m + np.log(np.exp(w - m).sum(axis=0))
+        return lse - np.sum(Y * w, axis=0) + np.sum(lam * (w - p) + 0.5 * rho * (w - p) ** 2, 0)
+
+    for _ in range(50):  # Newton: H = diag(s) + rho I - s s^T, inverted by Sherman-Morrison
+        s = _softmax(z)
+        g = s - Y + lam + rho * (z - p)
+        dinv = 1.0 / (s + rho)
+        sd = s * dinv
+        step = dinv * g + sd * (np.sum(sd * g, axis=0) / (1.0 - np.sum(s * sd, axis=0)))
+        f0 = obj(z)
+        t = np.ones(z.shape[1])
+        for _ in range(30):  # backtracking per column
+            bad = obj(z - t * step) > f0 + 1e-14 * (1.0 + np.abs(f0))
+            if not bad.any():
+                break
+            t = np.where(bad, 0.5 * t, t)
+        z = z - t * step
+        if np.max(np.abs(t * step), initial=0.0) <= 1e-13 * (1.0 + np.max(np.abs(z))):
+            break
+    return z
+
+
+# -- the per-sample task -----------------------------------------------------------------------
+@dataclass
+class ShardTask:
+    """The per-sample work of one shard of columns (picklable; runs in any executor).
+
+    ``mode``: ``"stats"`` (statistics and violations only), ``"sweep"`` (one Gauss-Seidel pass
+    over ``a_1, z_1, ..., z_L``), ``"sweep+dual"`` (a pass, then the multiplier step: ADMM) or
+    ``"dual"`` (the multiplier step alone: ALM). Lists are indexed by layer ``0..L-1`` (``a``,
+    ``mu`` only for hidden layers). Multipliers are on the internal (summed loss) scale.
+    """
+
+    activation: str
+    loss: str
+    rho: float
+    W: Sequence[np.ndarray]
+    b: Sequence[np.ndarray]
+    X: np.ndarray
+    Y: np.ndarray
+    a: list[np.ndarray]
+    z: list[np.ndarray]
+    lam: list[np.ndarray]
+    mu: list[np.ndarray]
+    mode: Literal["stats", "sweep", "sweep+dual", "dual"] = "sweep+dual"
+    single_thread: bool = False
+
+
+@dataclass
+class ShardResult:
+    """What a shard sends back: its updated columns, the weight-update statistics per layer
+    (``G = [z;1][z;1]^T``, ``R_target = [z;1] target^T``, ``R_mult = [z;1] mult^T``) and sums
+    of squares: ``viol`` (model groups at the iterate), ``norm`` (``|z_l|^2``), ``split``
+    (every split constraint), ``delta`` (change of the per-sample variables), ``loss``."""
+
+    a: list[np.ndarray]
+    z: list[np.ndarray]
+    lam: list[np.ndarray]
+    mu: list[np.ndarray]
+    stats: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+    viol: np.ndarray
+    norm: np.ndarray
+    split: float
+    delta: float
+    loss: float
+
+
+_LIMITED = False
+
+
+def _limit_blas_once() -> None:
+    """One BLAS thread in a worker process (the shards are the parallelism)."""
+    global _LIMITED
+    if not _LIMITED:
+        with contextlib.suppress(ImportError):
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(1)
+        _LIMITED = True
+
+
+def _affine(W: np.ndarray, b: np.ndarray, z: np.ndarray) -> np.ndarray:
+    return W @ z + b[:, None]
+
+
+def sweep_shard(task: ShardTask) -> ShardResult:
+    """Run one shard's per-sample updates (see :class:`ShardTask`) and return its results."""
+    if task.single_thread:
+        _limit_blas_once()
+    t, rho, L = task, task.rho, len(task.W)
+    a, z, lam, mu = list(t.a), list(t.z), list(t.lam), list(t.mu)
+    delta = 0.0
+    if t.mode in ("sweep", "sweep+dual"):
+        for l in range(L - 1):
+            prev = t.X if l == 0 else z[l - 1]
+            p = _affine(t.W[l], t.b[l], prev)
+            new_a = _a_update(t.activation, a[l], p - mu[l] / rho, z[l] + lam[l] / rho)
+            s = activation(t.activation, new_a)[0]
+            Wn, bn = t.W[l + 1], t.b[l + 1]
+            nxt, mult = (a[l + 1], mu[l + 1]) if l + 1 < L - 1 else (z[L - 1], lam[L - 1])
+            rhs = s - lam[l] / rho + Wn.T @ (mult / rho + nxt - bn[:, None])
+            M = np.eye(Wn.shape[1]) + Wn.T @ Wn
+            new_z = sla.cho_solve(sla.cho_factor(M), rhs)
+            delta += float(np.sum((new_a - a[l]) ** 2) + np.sum((new_z - z[l]) ** 2))
+            a[l], z[l] = new_a, new_z
+        prev = t.X if L == 1 else z[L - 2]
+        p = _affine(t.W[L - 1], t.b[L - 1], prev)
+        new_out = _output_update(t.loss, z[L - 1], t.Y, lam[L - 1], p, rho)
+        delta += float(np.sum((new_out - z[L - 1]) ** 2))
+        z[L - 1] = new_out
+    split = 0.0
+    if t.mode in ("sweep+dual", "dual"):
+        for l in range(L):
+            prev = t.X if l == 0 else z[l - 1]
+            p = _affine(t.W[l], t.b[l], prev)
+            if l < L - 1:
+                r1, r2 = a[l] - p, z[l] - activation(t.activation, a[l])[0]
+                mu[l] = mu[l] + rho * r1
+                lam[l] = lam[l] + rho * r2
+                split += float(np.sum(r1 * r1) + np.sum(r2 * r2))
+            else:
+                r = z[l] - p
+                lam[l] = lam[l] + rho * r
+                split += float(np.sum(r * r))
+    return _shard_stats(t, a, z, lam, mu, split, delta)
+
+
+def _shard_stats(
+    t: ShardTask,
+    a: list[np.ndarray],
+    z: list[np.ndarray],
+    lam: list[np.ndarray],
+    mu: list[np.ndarray],
+    split: float,
+    delta: float,
+) -> ShardResult:
+    L = len(t.W)
+    stats, viol, norm = [], np.zeros(L), np.zeros(L)
+    for l in range(L):
+        prev = t.X if l == 0 else z[l - 1]
+        ext = np.vstack([prev, np.ones((1, prev.shape[1]))])
+        target, mult = (a[l], mu[l]) if l < L - 1 else (z[l], lam[l])
+        stats.append((ext @ ext.T, ext @ target.T, ext @ mult.T))
+        pre = _affine(t.W[l], t.b[l], prev)
+        out = activation(t.activation, pre)[0] if l < L - 1 else pre
+        viol[l] = float(np.sum((z[l] - out) ** 2))
+        norm[l] = float(np.sum(z[l] ** 2))
+    loss = loss_sum(t.loss, z[L - 1], t.Y)
+    return ShardResult(a, z, lam, mu, stats, viol, norm, split, delta, loss)
+
+
+def weight_update(
+    stats: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    rho: float,
+    decay: float,
+    W_old: Sequence[np.ndarray],
+    b_old: Sequence[np.ndarray],
+    prox: float = 0.0,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Every layer's ``(W, b)``: ``argmin mult.(target - W z - b) + rho/2 |target - W z - b|^2
+    + decay/2 |W|^2 + prox/2 |[W b] - [W_old b_old]|^2`` from the statistics (a ridge solve).
+
+    >>> z = np.array([[0.0, 1.0, 2.0]]); ext = np.vstack([z, np.ones((1, 3))])
+    >>> t = 2.0 * z + 1.0
+    >>> W, b = weight_update([(ext @ ext.T, ext @ t.T, 0 * ext @ t.T)], 1.0, 0.0,
+    ...                      [np.zeros((1, 1))], [np.zeros(1)])
+    >>> W[0].round(9).tolist(), b[0].round(9).tolist()
+    ([[2.0]], [1.0])
+    """
+    Ws, bs = [], []
+    for (G, Rt, Rm), W0, b0 in zip(stats, W_old, b_old):
+        k = G.shape[0]
+        M = rho * G + prox * np.eye(k)
+        M[: k - 1, : k - 1] += decay * np.eye(k - 1)
+        old = np.vstack([W0.T, b0[None, :]])
+        rhs = rho * Rt + Rm + prox * old
+        try:
+            sol = sla.cho_solve(sla.cho_factor(M), rhs)
+        except (np.linalg.LinAlgError, sla.LinAlgError):
+            sol = np.linalg.lstsq(M, rhs, rcond=None)[0]
+        Ws.append(np.ascontiguousarray(sol[: k - 1].T))
+        bs.append(np.ascontiguousarray(sol[k - 1]))
+    return Ws, bs
+
+
+# -- the network of an nn_training problem -----------------------------------------------------
+@dataclass(frozen=True)
+class Network:
+    """What the full-space methods need from an ``nn_training`` problem.
+
+    Attributes
+    ----------
+    sizes, activation, loss
+        Layer widths ``(d, h_1, ..., C)``, the hidden activation and the loss.
+    X, Y
+        Inputs ``d x N`` and targets ``C x N`` (columns are samples).
+    weight_decay
+        ``kappa`` of ``kappa/2 sum |W_l|^2``, read off the model's objective.
+    init
+        The problem's seeded weight initialisation.
+    """
+
+    sizes: tuple[int, ...]
+    activation: str
+    loss: str
+    X: np.ndarray
+    Y: np.ndarray
+    weight_decay: float
+    init: Callable[[np.random.Generator], dict[str, np.ndarray]] | None
+
+    @property
+    def n_samples(self) -> int:
+        """Number of training samples ``N``."""
+        return int(self.X.shape[1])
+
+    @property
+    def n_layers(self) -> int:
+        """Number of layers ``L`` (hidden layers plus the output layer)."""
+        return len(self.sizes) - 1
+
+    @classmethod
+    def from_problem(cls, problem: Problem) -> Network:
+        """Read the network off an ``nn_training`` problem.
+
+        Raises
+        ------
+        NotSupportedError
+            When the problem is not a multilayer perceptron built by ``nn_training.build``.
+        """
+        why = _why_not_network(problem)
+        if why is not None:
+            raise NotSupportedError(why)
+        info = problem.data
+        lay = info.layering
+        net = cls(
+            sizes=tuple(int(s) for s in info.sizes),
+            activation=str(info.activation),
+            loss=str(info.loss),
+            X=np.asarray(lay.data["X"], dtype=float),
+            Y=np.asarray(lay.data["Y"], dtype=float),
+            weight_decay=0.0,
+            init=lay.init,
+        )
+        return replace(net, weight_decay=_weight_decay(problem, net))
+
+
+def _why_not_network(problem: Problem) -> str | None:
+    info = problem.data
+    if problem.kind != "nn_training":
+        return f"not an nn_training problem (kind {problem.kind!r})"
+    need = ("sizes", "activation", "loss", "layering")
+    if not all(hasattr(info, k) for k in need):
+        return "problem.data lacks the network description (sizes, activation, loss, layering)"
+    if info.activation not in HIDDEN or info.loss not in ("cross_entropy", "mse"):
+        return f"activation {info.activation!r} / loss {info.loss!r} not supported"
+    if problem.model.sense_sign != 1:
+        return "the training problem must be a minimisation"
+    return None
+
+
+def _weight_decay(problem: Problem, net: Network) -> float:
+    """``kappa`` from the objective's gradient in the weights at ``W = 1`` (checked at two
+    points: the objective must be the loss plus ``kappa/2 sum |W|^2``)."""
+    model = problem.model
+    obj = as_nonlinear(model.objective)
+    kappas = []
+    for w in (1.0, 2.0):
+        z = np.zeros(model.n)
+        for l in range(1, net.n_layers + 1):
+            v = model.variables[f"W{l}"]
+            z[v.offset : v.offset + v.size] = w
+        g = np.asarray(obj.vjp(z, np.ones(1)), dtype=float)
+        parts = [model.variables[f"W{l}"] for l in range(1, net.n_layers + 1)]
+        gw = np.concatenate([g[v.offset : v.offset + v.size] for v in parts]) / w
+        kappas.append(gw)
+    k = float(kappas[0][0])
+    if not all(np.allclose(kv, k, rtol=1e-9, atol=1e-12) for kv in kappas):
+        raise NotSupportedError("the objective is not the loss plus kappa/2 sum |W_l|^2")
+    return k
+
+
+def is_network(problem: Problem) -> bool:
+    """True when ``problem`` is an ``nn_training`` network the full-space methods take."""
+    return _why_not_network(problem) is None
+
+
+# -- the iterate and one trainer for both methods ----------------------------------------------
+@dataclass
+class _Records:
+    rows: list[dict[str, float]] = field(default_factory=list)
+
+
+class Trainer:
+    """The full-space iterate of a network and its block updates through an executor.
+
+    Parameters
+    ----------
+    net
+        The network.
+    rho
+        Penalty per sample.
+    executor, workers, scheduler
+        Where the shards run (see :func:`~ortools_lag.parallel.make_executor`).
+    shards
+        Shards per batch (default: the executor's workers).
+    batch_size
+        Samples per batch (``None``: the full batch).
+    seed
+        Seeds the initial weights and the batches.
+    weight_prox
+        Proximal weight of the weight updates (0: exact least squares).
+    """
+
+    def __init__(
+        self,
+        net: Network,
+        rho: float,
+        *,
+        executor: Any = None,
+        workers: int | None = None,
+        scheduler: str | None = None,
+        shards: int | None = None,
+        batch_size: int | None = None,
+        seed: int = 0,
+        weight_prox: float = 0.0,
+    ) -> None:
+        self.net, self.rho, self.prox = net, float(rho), float(weight_prox)
+        self.executor, self._owned = make_executor(executor, workers, scheduler)
+        self.rng = np.random.default_rng(seed)
+        N = net.n_samples
+        order = self.rng.permutation(N) if batch_size and batch_size < N else np.arange(N)
+        size = batch_size if batch_size and batch_size < N else N
+        self.batches = [np.sort(order[i : i + size]) for i in range(0, N, size)]
+        k = int(shards or self.executor.workers)
+        self.shards = [
+            [c for c in np.array_split(bt, min(k, bt.size)) if c.size] for bt in self.batches
+        ]
+        self.W: list[np.ndarray] = []
+        self.b: list[np.ndarray] = []
+        self.a: list[np.ndarray] = []
+        self.z: list[np.ndarray] = []
+        self.lam: list[np.ndarray] = []
+        self.mu: list[np.ndarray] = []
+        self.stats: list[Any] = [None] * len(self.batches)
+        self.last: list[ShardResult | None] = [None] * len(self.batches)
+
+    # set-up ------------------------------------------------------------------------------
+    def start(self, seed: int, x0: dict[str, Any] | None, lam0: dict[str, Any] | None) -> None:
+        """Weights from ``x0`` or the seeded initialisation; ``z``, ``a`` by a forward pass (or
+        ``z`` from ``x0``); multipliers from ``lam0`` (model scale) or zero."""
+        net, L, N = self.net, self.net.n_layers, self.net.n_samples
+        init = net.init(np.random.default_rng(seed)) if net.init is not None else {}
+        x0 = dict(x0 or {})
+        for l in range(1, L + 1):
+            shape = (net.sizes[l], net.sizes[l - 1])
+            W = x0.get(f"W{l}", init.get(f"W{l}", np.zeros(shape)))
+            self.W.append(np.asarray(W, dtype=float).reshape(shape))
+            b = x0.get(f"b{l}", init.get(f"b{l}", np.zeros(net.sizes[l])))
+            self.b.append(np.asarray(b, dtype=float).reshape(net.sizes[l]))
+        pre, out = forward(net, self.W, self.b)
+        for l in range(L):
+            zl = x0.get(f"z{l + 1}")
+            self.z.append(out[l] if zl is None else np.asarray(zl, float).reshape(out[l].shape))
+            m = np.asarray((lam0 or {}).get(f"layer{l + 1}", 0.0), dtype=float)
+            self.lam.append(N * np.broadcast_to(m, out[l].shape).copy())
+        for l in range(L - 1):
+            prev = net.X if l == 0 else self.z[l - 1]
+            self.a.append(_affine(self.W[l], self.b[l], prev))
+            self.mu.append(self.lam[l] * activation(net.activation, self.a[l])[1])
+        for i in range(len(self.batches)):
+            self.run(i, "stats")
+
+    def close(self) -> None:
+        """Release the executor when it was made here."""
+        if self._owned:
+            self.executor.close()
+
+    # the blocks --------------------------------------------------------------------------
+    def update_weights(self) -> None:
+        """The weight block, from the statistics of every batch."""
+        total = [
+            tuple(sum(s[l][j] for s in self.stats) for j in range(3))
+            for l in range(self.net.n_layers)
+        ]
+        decay = self.net.n_samples * self.net.weight_decay
+        self.W, self.b = weight_update(total, self.rho, decay, self.W, self.b, self.prox)
+
+    def run(self, batch: int, mode: str) -> ShardResult:
+        """Run the shards of a batch in ``mode`` through the executor; keep their results."""
+        L, net = self.net.n_layers, self.net
+        cols_list = self.shards[batch]
+        single = len(cols_list) == 1 and cols_list[0].size == net.n_samples
+        tasks = []
+        for cols in cols_list:
+            pick: Callable[[np.ndarray], np.ndarray] = (
+                (lambda v: v) if single else (lambda v, c=cols: v[:, c])  # type: ignore[misc]
+            )
+            tasks.append(
+                ShardTask(
+                    net.activation,
+                    net.loss,
+                    self.rho,
+                    self.W,
+                    self.b,
+                    pick(net.X),
+                    pick(net.Y),
+                    [pick(v) for v in self.a],
+                    [pick(v) for v in self.z],
+                    [pick(v) for v in self.lam],
+                    [pick(v) for v in self.mu],
+                    mode,  # type: ignore[arg-type]
+                    self.executor.name != "serial",
+                )
+            )
+        results = self.executor.map(sweep_shard, tasks)
+        for cols, r in zip(cols_list, results):
+            for mine, theirs in ((self.a, r.a), (self.z, r.z), (self.lam, r.lam), (self.mu, r.mu)):
+                for l in range(len(mine)):
+                    if single:
+                        mine[l] = theirs[l]
+                    else:
+                        mine[l][:, cols] = theirs[l]
+        merged = _merge(results, L)
+        self.stats[batch], self.last[batch] = merged.stats, merged
+        return merged
+
+    def measures(self) -> dict[str, float]:
+        """Violation of every layer group (relative ``|z_l - sigma(...)|_F / max(1, |z_l|_F)``
+        and its largest), the loss, and ``|lambda|`` (model scale), from the last results."""
+        L = self.net.n_layers
+        done = [r for r in self.last if r is not None]
+        viol = sum(r.viol for r in done)
+        norm = sum(r.norm for r in done)
+        rel = np.sqrt(viol) / np.maximum(1.0, np.sqrt(norm))
+        out = {f"violation_layer{l + 1}": float(rel[l]) for l in range(L)}
+        out["violation"] = float(np.max(rel))
+        out["loss"] = sum(r.loss for r in done) / self.net.n_samples
+        out["split_residual"] = math.sqrt(sum(r.split for r in done))
+        out["delta"] = math.sqrt(sum(r.delta for r in done))
+        return out
+
+    def objective(self, loss: float) -> float:
+        """The model objective at the iterate: loss plus weight decay."""
+        return loss + 0.5 * self.net.weight_decay * sum(float(np.sum(W * W)) for W in self.W)
+
+
+def _merge(results: Sequence[ShardResult], L: int) -> ShardResult:
+    stats = [
+        (
+            sum(r.stats[l][0] for r in results),
+            sum(r.stats[l][1] for r in results),
+            sum(r.stats[l][2] for r in results),
+        )
+        for l in range(L)
+    ]
+    return ShardResult(
+        [],
+        [],
+        [],
+        [],
+        stats,  # type: ignore[arg-type]
+        sum(r.viol for r in results),  # type: ignore[arg-type]
+        sum(r.norm for r in results),  # type: ignore[arg-type]
+        sum(r.split for r in results),
+        sum(r.delta for r in results),
+        sum(r.loss for r in results),
+    )
+
+
+def forward(
+    net: Network, W: Sequence[np.ndarray], b: Sequence[np.ndarray], X: np.ndarray | None = None
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Pre-activations and outputs of every layer (the exact layer constraints)."""
+    prev = net.X if X is None else X
+    pre, out = [], []
+    for l in range(net.n_layers):
+        p = _affine(W[l], b[l], prev)
+        prev = activation(net.activation, p)[0] if l < net.n_layers - 1 else p
+        pre.append(p)
+        out.append(prev)
+    return pre, out
+
+
+# -- the shared loop and the Solution ----------------------------------------------------------
+def train(
+    trainer: Trainer,
+    epoch: Callable[[int], dict[str, float]],
+    options: SolverOptions,
+    max_epochs: int,
+) -> tuple[list[dict[str, float]], Termination]:
+    """Call ``epoch(k)`` for ``k = 1, 2, ...`` and keep its record; stop on its ``converged``
+    flag, ``max_epochs``, the time limit, the callback or Ctrl-C."""
+    t0 = time.perf_counter()
+    records: list[dict[str, float]] = []
+    callback = getattr(options, "callback", None)
+    term = Termination.ITERATION_LIMIT
+    try:
+        for k in range(1, max_epochs + 1):
+            rec = dict(epoch(k))
+            rec["iteration"], rec["seconds"] = k, time.perf_counter() - t0
+            rec["primal"] = trainer.objective(rec["loss"])
+            converged = bool(rec.pop("converged", 0.0))
+            records.append(rec)
+            if options.verbose:
+                log.info("epoch %d: loss %.6g violation %.3g", k, rec["loss"], rec["violation"])
+            if converged:
+                term = Termination.CONVERGED
+                break
+            if callback is not None and callback(_progress(rec)):
+                term = Termination.CALLBACK
+                break
+            if options.time_limit is not None and rec["seconds"] >= options.time_limit:
+                term = Termination.TIME_LIMIT
+                break
+    except KeyboardInterrupt:
+        term = Termination.INTERRUPTED
+    return records, term
+
+
+def _progress(rec: dict[str, float]) -> Progress:
+    nan = math.nan
+    state = DualState(
+        iteration=int(rec["iteration"]),
+        lam=np.zeros(0),
+        dual_value=nan,
+        bound=nan,
+        best_lam=np.zeros(0),
+        violation=rec["violation"],
+    )
+    return Progress(int(rec["iteration"]), nan, rec["primal"], nan, rec["seconds"], {}, state)
+
+
+def finish(
+    problem: Problem,
+    trainer: Trainer,
+    records: list[dict[str, float]],
+    term: Termination,
+    options: SolverOptions,
+    *,
+    solver: str,
+    point: str,
+    seconds: float,
+    info: dict[str, Any],
+) -> Solution:
+    """The Solution: weights, outputs (the exact forward pass for ``point="forward"``, the
+    iterate's for ``"iterate"``), the layer multipliers (model scale), the KKT certificate at
+    that point, the history, and the iterate's violation per layer in ``info``."""
+    from .adjoint import certify_matrix_free
+
+    model, net, N = problem.model, trainer.net, trainer.net.n_samples
+    L = net.n_layers
+    outs = forward(net, trainer.W, trainer.b)[1] if point == "forward" else trainer.z
+    x: dict[str, np.ndarray] = {}
+    for l in range(L):
+        x[f"W{l + 1}"], x[f"b{l + 1}"] = trainer.W[l].copy(), trainer.b[l].copy()
+        x[f"z{l + 1}"] = np.array(outs[l], dtype=float)
+    lam = {f"layer{l + 1}": trainer.lam[l] / N for l in range(L)}
+    tol = options.tolerance
+    if model.m <= 20000:
+        rep = kkt.certify(model, x, lam, tol=tol)
+    else:
+        rep = certify_matrix_free(model, x, lam, tol=tol)
+    if rep.certified:
+        status = Status.OPTIMAL
+    else:
+        status = Status.FEASIBLE if rep.primal_residual <= tol else Status.NO_SOLUTION
+    meas = trainer.measures()
+    n_epochs = max(1.0, sum(r.get("sweeps", 1.0) for r in records))
+    info = {
+        **info,
+        "violation": {f"layer{l + 1}": meas[f"violation_layer{l + 1}"] for l in range(L)},
+        "violation_max": meas["violation"],
+        "point": point,
+        "executor": trainer.executor.name,
+        "shards": max(len(s) for s in trainer.shards),
+        "batches": len(trainer.batches),
+        "rho": trainer.rho,
+        "seconds_per_epoch": seconds / n_epochs,
+        "split_multipliers": {f"layer{l + 1}": trainer.mu[l] / N for l in range(L - 1)},
+    }
+    note = "KKT point (local: the model is not convex)" if rep.certified else "; ".join(rep.notes)
+    return Solution(
+        status=status,
+        termination=term,
+        objective=model.objective_value(model.join(x)),
+        x=x,
+        multipliers=lam,
+        shadow_prices=kkt.shadow_prices(model, lam),
+        kkt=rep,
+        history=History.from_records(list(records)) if records else None,
+        solver=solver,
+        iterations=len(records),
+        seconds=seconds,
+        message=f"{solver} (full space): {term.value}; {note}",
+        info=info,
+    )
+
+
+def blas_single_thread() -> Any:
+    """One BLAS thread for the calling process while training (the per-sample blocks are
+    small; BLAS threads only contend with the shards and other processes)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
+
+
+def warm_point(options: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Initial point and multipliers (model scale) from ``x0`` and ``warm_start``."""
+    warm = getattr(options, "warm_start", None)
+    x0 = dict(getattr(options, "x0", None) or {})
+    lam0: dict[str, Any] | None = None
+    if isinstance(warm, Solution):
+        x0 = {**dict(warm.x), **x0}
+        lam0 = dict(warm.multipliers)
+    elif isinstance(warm, dict):
+        lam0 = warm
+    elif warm is not None:
+        raise ModelError(
+            f"warm_start must be a Solution or multipliers by group, got {type(warm).__name__}"
+        )
+    return x0 or None, lam0
+
+
+# -- ALM on the full-space network -------------------------------------------------------------
+class FullspaceAlmOptions(AlmOptions):
+    """Options of ``alm``, with those of the full-space network method.
+
+    On an ``nn_training`` problem ``max_iter`` counts multiplier updates, ``inner_max_iter`` the
+    block-coordinate sweeps between two of them (at most; default 10 on networks) and
+    ``inner_tolerance`` the relative change of the per-sample blocks that ends the sweeps
+    (default 1e-3 on networks); ``rho`` is the penalty per sample (default 1 on networks),
+    multiplied by ``rho_growth`` (default 2 on networks) when the violation did not fall below a
+    quarter of the previous one. The network defaults apply to options not given.
+
+    Attributes
+    ----------
+    seed, x0
+        Seed of the initial weights and shards; initial weights (and outputs) by name.
+    point
+        ``"forward"``: report the exact forward pass of the trained weights (feasible), with the
+        iterate's violation in ``info``; ``"iterate"``: the full-space iterate itself.
+    shards
+        Shards of samples per sweep (default: the executor's workers).
+    weight_prox
+        Proximal weight on the weight updates.
+    """
+
+    seed: int = 0
+    x0: dict[str, Any] | None = None
+    point: Literal["forward", "iterate"] = "forward"
+    shards: int | None = Field(default=None, ge=1)
+    weight_prox: float = Field(default=0.0, ge=0)
+
+
+_ALM_NETWORK_DEFAULTS = {
+    "rho": 1.0,
+    "rho_growth": 2.0,
+    "inner_max_iter": 10,
+    "inner_tolerance": 1e-3,
+}
+
+
+def _opt(options: Any, name: str, defaults: dict[str, Any]) -> Any:
+    """The option ``name``: the user's value if given, else the network default."""
+    if name in options.model_fields_set or name not in defaults:
+        return getattr(options, name)
+    return defaults[name]
+
+
+def train_alm(problem: Problem, options: AlmOptions) -> Solution:
+    """The augmented Lagrangian method on the full-space network: block-coordinate sweeps
+    (weights, then per-sample blocks through the executor) until the relative change of the
+    per-sample blocks is below ``inner_tolerance`` or ``inner_max_iter`` sweeps, then the
+    multiplier step ``lambda += rho c``; ``rho *= rho_growth`` when the violation did not fall
+    below a quarter of the previous one (up to ``rho_max``). Converged when the violation and the
+    last sweep's relative change are below ``tolerance``."""
+    t0 = time.perf_counter()
+    net = Network.from_problem(problem)
+    o, d = options, _ALM_NETWORK_DEFAULTS
+    sweeps, inner_tol = int(_opt(o, "inner_max_iter", d)), float(_opt(o, "inner_tolerance", d))
+    growth = float(_opt(o, "rho_growth", d))
+    trainer = Trainer(
+        net,
+        _opt(o, "rho", d),
+        executor=o.executor,
+        workers=o.workers,
+        scheduler=o.scheduler,
+        shards=getattr(o, "shards", None),
+        seed=getattr(o, "seed", 0),
+        weight_prox=getattr(o, "weight_prox", 0.0),
+    )
+    prev = [math.inf]
+
+    def outer(k: int) -> dict[str, float]:
+        n, scale = 0, 1.0
+        for n in range(1, sweeps + 1):  # noqa: B007 - the count is reported
+            trainer.update_weights()
+            r = trainer.run(0, "sweep")
+            scale = math.sqrt(float(np.sum(r.norm)))
+            if math.sqrt(r.delta) <= inner_tol * max(1.0, scale):
+                break
+        change = math.sqrt(trainer.last[0].delta) / max(1.0, scale)  # type: ignore[union-attr]
+        rho = trainer.rho
+        trainer.run(0, "dual")
+        m = trainer.measures()
+        if m["violation"] > 0.25 * prev[0]:
+            trainer.rho = min(trainer.rho * growth, o.rho_max)
+        prev[0] = m["violation"]
+        done = m["violation"] <= o.tolerance and change <= o.tolerance
+        return {**m, "rho": rho, "sweeps": float(n), "change": change, "converged": float(done)}
+
+    try:
+        with blas_single_thread():
+            seed = getattr(o, "seed", 0)
+            trainer.start(seed, *warm_point(o))
+            records, term = train(trainer, outer, o, o.max_iter)
+        return finish(
+            problem,
+            trainer,
+            records,
+            term,
+            o,
+            solver="alm",
+            point=getattr(o, "point", "forward"),
+            seconds=time.perf_counter() - t0,
+            info={"method": "alm (full space, layer-wise block coordinate)"},
+        )
+    finally:
+        trainer.close()
+
+
+class FullspaceAlmSolver(AlmSolver):
+    """``alm``: the full-space layer-wise method on ``nn_training`` problems, the general
+    augmented Lagrangian (inner L-BFGS-B) on every other model."""
+
+    Options = FullspaceAlmOptions
+
+    def check(self, problem: Problem) -> str | None:
+        return None if is_network(problem) else super().check(problem)
+
+    def solve(self, problem: Problem, options: SolverOptions) -> Solution:
+        assert isinstance(options, AlmOptions)
+        if is_network(problem):
+            return train_alm(problem, options)
+        return super().solve(problem, options)
