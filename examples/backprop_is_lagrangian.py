@@ -107,6 +107,8 @@ def run_vieira() -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
     diff = max(abs(lam[k] + grad[k]) for k in GRAPH)
     print(f"   f_value = {val['f']:.12f}")
     print(f"   lambda_input = {lam['x']:.12f}")
+    print(f"   lambda_c = {lam['c']:.12f}   (hand: -(exp(c) + cos(c)) = {-(math.exp(val['c']) + math.cos(val['c'])):.12f})")
+    print(f"   lambda_f = {lam['f']:.12f}")
     print(f"   closed_form_minus_dfdx = {-closed:.12f}")
     print(f"   vieira_max_abs_diff_vs_torch = {diff:.3e}")
     return val, lam, grad

@@ -61,8 +61,9 @@ def main() -> None:
     print(f"   weight_mg = {MASS * G:.10f}")
     top = rest(r, start=(0.0, r))  # started at the top, SLSQP stays at that KKT point
     lam_top = float(top.multipliers["circle"])
-    print(f"   top: y = {float(top.x['y']):.6f}, lambda_top = {lam_top:.10f}, bound = {top.bound}"
-          "  (curvature 2*lambda < 0: a KKT point, a maximum, no bound)")  # fmt: skip
+    print(f"   top_y = {float(top.x['y']):.10f}   (started at the top, SLSQP stays there)")
+    print(f"   lambda_top = {lam_top:.10f}   (the rod pushes: compression)")
+    print(f"   bound_top = {top.bound}   (curvature 2 lambda < 0: a KKT point but a maximum)")
     radii = np.linspace(0.5, 3.0, 11)
     lams = np.array([float(rest(float(s)).multipliers["circle"]) for s in radii])
     err = float(np.max(np.abs(lams - MASS * G / (2 * radii))))

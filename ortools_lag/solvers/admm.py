@@ -52,7 +52,7 @@ from pydantic import Field
 from .. import kkt
 from ..errors import ModelError, NotSupportedError
 from ..parallel import BlockSpec, decompose, run_blocks
-from ..result import History, Solution
+from ..result import Solution, Status
 from .dual_base import DualMethod, DualOptions, DualSolver, DualState
 from .fullspace import Network, Trainer, blas_single_thread, finish, is_network, train, warm_point
 
@@ -63,7 +63,14 @@ if TYPE_CHECKING:
     from ..result import KKTReport
     from .base import SolverOptions
 
-__all__ = ["AdmmMethod", "AdmmOptions", "AdmmSolver", "AdmmState", "train_admm"]
+__all__ = [
+    "AdmmMethod",
+    "AdmmOptions",
+    "AdmmSolver",
+    "AdmmState",
+    "kept_multipliers",
+    "train_admm",
+]
 
 
 class AdmmOptions(DualOptions):
@@ -98,7 +105,7 @@ class AdmmOptions(DualOptions):
     balance_ratio: float = Field(default=10.0, gt=1)
     balance_factor: float = Field(default=2.0, gt=1)
     blocks: list[list[str]] | None = None
-    bound_every: int = Field(default=1, ge=0)
+    bound_every: int = Field(default=10, ge=0)
     batch_size: int | None = Field(default=None, ge=1)
     shards: int | None = Field(default=None, ge=1)
     seed: int = 0
@@ -334,9 +341,12 @@ class AdmmMethod(DualMethod):
                 blk.prepare(rho, self.options.max_blocks, opts)
         return split
 
-    def _bound(self, lag: Lagrangian, lam: np.ndarray, iteration: int) -> float:
+    def _bound(
+        self, lag: Lagrangian, lam: np.ndarray, iteration: int, force: bool = False
+    ) -> float:
         every = self.options.bound_every
-        if every == 0 or (iteration - 1) % every or lag.why_not() is not None:
+        due = force or (every > 0 and (iteration - 1) % every == 0)
+        if not due or lag.why_not() is not None:
             return -math.inf
         try:
             return lag.evaluate(lam).lower
@@ -398,7 +408,8 @@ class AdmmMethod(DualMethod):
         eps_dual = math.sqrt(n) * o.tolerance + o.tolerance * float(
             np.linalg.norm(split.A.T @ y_new)
         )
-        q = self._bound(lag, lam, state.iteration + 1)
+        converged = pri <= eps_pri and dua <= eps_dual
+        q = self._bound(lag, lam, state.iteration + 1, force=converged)
         better = q > state.bound
         return replace(
             state,
@@ -415,7 +426,7 @@ class AdmmMethod(DualMethod):
             primal_estimate=x,
             primal_residual=pri,
             dual_residual=dua,
-            converged=pri <= eps_pri and dua <= eps_dual,
+            converged=converged,
         )
 
     def _next_rho(self, rho: float, pri: float, dua: float, iteration: int) -> float:
@@ -546,4 +557,90 @@ class AdmmSolver(DualSolver):
         if sol.history is not None and len(seen) == len(sol.history):
             extra = {k: np.array([r[k] for r in seen]) for k in seen[0]} if seen else {}
             sol = replace(sol, history=replace(sol.history, extra={**sol.history.extra, **extra}))
+        return _with_kept_multipliers(problem.model, sol, options.tolerance)
+
+
+def _with_kept_multipliers(model: Model, sol: Solution, tol: float) -> Solution:
+    """Add the kept groups' multipliers (recovered from stationarity) and certify again: the
+    status is ``optimal`` with a closed gap and a certificate, ``feasible`` with a feasible point,
+    else ``no_solution``."""
+    if not sol.x:
         return sol
+    relaxed = set(sol.info.get("relax", ()))
+    kept = [g for g in model.groups if g not in relaxed]
+    lam = {**dict(sol.multipliers), **kept_multipliers(model, dict(sol.x), sol.multipliers, kept)}
+    rep = kkt.certify(model, dict(sol.x), lam, tol=tol)
+    closed = math.isfinite(sol.gap) and sol.gap <= tol * max(1.0, abs(sol.objective))
+    if rep.certified and closed:
+        status = Status.OPTIMAL
+    else:
+        status = Status.FEASIBLE if rep.primal_residual <= tol else Status.NO_SOLUTION
+    note = "" if rep.certified else f"; certificate: {'; '.join(rep.notes)}"
+    message = sol.message.split("; certificate:")[0] + note
+    return replace(
+        sol,
+        status=status,
+        multipliers=lam,
+        shadow_prices=kkt.shadow_prices(model, lam),
+        kkt=rep,
+        message=message,
+    )
+
+
+def kept_multipliers(
+    model: Model, x: dict[str, Any], lam: Any, kept: list[str], tol: float = 1e-6
+) -> dict[str, np.ndarray]:
+    """Multipliers of the ``kept`` groups at ``x``, given those of the others (``lam``): bounded
+    least squares on the stationarity residual ``grad f + J^T y`` over the active kept rows
+    (signs by side: ``y >= 0`` at an upper bound, ``<= 0`` at a lower one, free on equalities)
+    and the active variable bounds; inactive rows get zero.
+
+    >>> from ortools_lag import Model
+    >>> m = Model(); v = m.var("v", 2, lb=None); m.minimize((v * v).sum())
+    >>> _ = m.add("floor", v[0] >= 1)
+    >>> kept_multipliers(m, {"v": np.array([1.0, 0.0])}, {}, ["floor"])["floor"].round(9)
+    array(2.)
+    """
+    from scipy.optimize import lsq_linear
+
+    if not kept:
+        return {}
+    n, z = model.n, model.join(dict(x))
+    r0 = model.sense_sign * np.asarray(model.objective.jacobian(z, n).todense()).ravel()
+    for g in model.groups:
+        if g not in kept and g in lam:
+            y = model.groups[g].sign * np.asarray(lam[g], dtype=float).ravel()
+            r0 = r0 + model.groups[g].body.jacobian(z, n).T @ y
+    cols, lows, highs, where = [], [], [], []
+    for g in kept:
+        c = model.groups[g]
+        v = c.body.value(z)
+        slack = tol * (1.0 + np.abs(v))
+        up = np.isfinite(c.hi) & (v >= c.hi - slack)
+        down = np.isfinite(c.lo) & (v <= c.lo + slack)
+        act = np.flatnonzero(up | down)
+        cols.append(c.body.jacobian(z, n)[act].T)
+        lows.append(np.where(down[act], -np.inf, 0.0))
+        highs.append(np.where(up[act], np.inf, 0.0))
+        where.append((g, act))
+    lb, ub = model.lower_bounds(), model.upper_bounds()
+    with np.errstate(invalid="ignore"):
+        at_lb = np.flatnonzero(np.isfinite(lb) & (z <= lb + tol * (1.0 + np.abs(lb))))
+        at_ub = np.flatnonzero(np.isfinite(ub) & (z >= ub - tol * (1.0 + np.abs(ub))))
+    eye = sp.identity(n, format="csc")
+    M = sp.hstack([*cols, -eye[:, at_lb], eye[:, at_ub]], format="csc")
+    lo = np.concatenate([*lows, np.zeros(at_lb.size + at_ub.size)])
+    hi = np.concatenate([*highs, np.full(at_lb.size + at_ub.size, np.inf)])
+    u = np.zeros(M.shape[1])
+    if M.shape[1]:
+        dense = M.shape[1] * n <= 4_000_000
+        A = M.toarray() if dense else M
+        u = lsq_linear(A, -r0, bounds=(lo, hi), method="bvls" if dense else "trf", tol=1e-14).x
+    out, start = {}, 0
+    for g, act in where:
+        c = model.groups[g]
+        y = np.zeros(c.size)
+        y[act] = u[start : start + act.size]
+        start += act.size
+        out[g] = (c.sign * y).reshape(c.shape)
+    return out

@@ -53,11 +53,10 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import scipy.linalg as sla
 from pydantic import Field
 
 from .. import kkt
@@ -67,6 +66,15 @@ from ..parallel import make_executor
 from ..result import History, Solution, Status, Termination
 from .alm import AlmOptions, AlmSolver
 from .dual_base import DualState, Progress
+from .fullspace_updates import (
+    HIDDEN,
+    ShardResult,
+    ShardTask,
+    activation,
+    forward,
+    sweep_shard,
+    weight_update,
+)
 
 if TYPE_CHECKING:
     from ..problem import Problem
@@ -76,289 +84,14 @@ __all__ = [
     "FullspaceAlmOptions",
     "FullspaceAlmSolver",
     "Network",
-    "ShardResult",
-    "ShardTask",
     "Trainer",
-    "activation",
+    "finish",
     "is_network",
-    "sweep_shard",
+    "train",
     "train_alm",
-    "weight_update",
 ]
 
 log = logging.getLogger(__name__)
-
-HIDDEN = ("tanh", "sigmoid", "softplus", "relu", "identity")
-
-
-# -- elementwise pieces ------------------------------------------------------------------------
-def activation(name: str, a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``sigma(a)``, ``sigma'(a)`` and ``sigma''(a)`` elementwise.
-
-    >>> [v.round(4).tolist() for v in activation("tanh", np.array([0.5]))]
-    [[0.4621], [0.7864], [-0.7268]]
-    """
-    if name == "tanh":
-        t = np.tanh(a)
-        d = 1.0 - t * t
-        return t, d, -2.0 * t * d
-    if name in ("sigmoid", "softplus"):
-        s = 0.5 * (1.0 + np.tanh(0.5 * a))
-        d = s * (1.0 - s)
-        if name == "softplus":
-            return np.logaddexp(0.0, a), s, d
-        return s, d, d * (1.0 - 2.0 * s)
-    if name == "relu":
-        return np.maximum(a, 0.0), (a > 0).astype(float), np.zeros_like(a)
-    if name == "identity":
-        return a.copy(), np.ones_like(a), np.zeros_like(a)
-    raise ModelError(f"unknown activation {name!r} (valid choices: {', '.join(HIDDEN)})")
-
-
-def _a_update(name: str, a: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Elementwise ``argmin_a (a - u)^2 / 2 + (v - sigma(a))^2 / 2``, from ``a`` (warm start)."""
-    if name == "identity":
-        return 0.5 * (u + v)
-    if name == "relu":  # the better of the two pieces a <= 0 and a >= 0
-        neg = np.minimum(u, 0.0)
-        pos = np.maximum(0.5 * (u + v), 0.0)
-        f_neg = 0.5 * (neg - u) ** 2 + 0.5 * v**2
-        f_pos = 0.5 * (pos - u) ** 2 + 0.5 * (v - pos) ** 2
-        return np.where(f_pos <= f_neg, pos, neg)
-    out = a.astype(float).ravel().copy()
-    uf, vf = u.ravel(), v.ravel()
-    idx = np.arange(out.size)
-    for _ in range(50):  # Newton; Gauss-Newton curvature where the problem is not convex
-        x, uu, vv = out[idx], uf[idx], vf[idx]
-        s, d1, d2 = activation(name, x)
-        g = (x - uu) - (vv - s) * d1
-        h = 1.0 + d1 * d1 - (vv - s) * d2
-        h = np.where(h < 0.25, 1.0 + d1 * d1, h)
-        step = np.clip(g / h, -1.0, 1.0)
-        new = x - step
-        big = np.flatnonzero(np.abs(step) > 1e-3)  # far from a minimiser: check the decrease
-        if big.size:
-            xb, ub, vb = x[big], uu[big], vv[big]
-            f0 = 0.5 * (xb - ub) ** 2 + 0.5 * (vb - s[big]) ** 2
-            nb = new[big]
-            f1 = 0.5 * (nb - ub) ** 2 + 0.5 * (vb - activation(name, nb)[0]) ** 2
-            worse = big[f1 > f0]  # a gradient step with a curvature bound instead
-            step[worse] = g[worse] / (2.0 + d1[worse] ** 2 + np.abs(vv[worse] - s[worse]))
-            new = x - step
-        out[idx] = new
-        idx = idx[np.abs(step) > 1e-13 * (1.0 + np.abs(new))]
-        if idx.size == 0:
-            break
-    return out.reshape(a.shape)
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(axis=0, keepdims=True))
-    return e / e.sum(axis=0, keepdims=True)
-
-
-def loss_sum(loss: str, z: np.ndarray, Y: np.ndarray) -> float:
-    """The loss summed over the samples (columns): cross-entropy or half the squared error."""
-    if loss == "mse":
-        return 0.5 * float(np.sum((z - Y) ** 2))
-    m = z.max(axis=0)
-    lse = m + np.log(np.exp(z - m).sum(axis=0))
-    return float(np.sum(lse) - np.sum(Y * z))
-
-
-def _output_update(
-    loss: str, z: np.ndarray, Y: np.ndarray, lam: np.ndarray, p: np.ndarray, rho: float
-) -> np.ndarray:
-    """Columnwise ``argmin loss(z) + lam.(z - p) + rho/2 |z - p|^2`` (sum-scale loss)."""
-    if loss == "mse":
-        return (Y - lam + rho * p) / (1.0 + rho)
-    z = z.copy()
-
-    def obj(w: np.ndarray) -> np.ndarray:
-        m = w.max(axis=0)
-        lse = m + np.log(np.exp(w - m).sum(axis=0))
-        return lse - np.sum(Y * w, axis=0) + np.sum(lam * (w - p) + 0.5 * rho * (w - p) ** 2, 0)
-
-    for _ in range(50):  # Newton: H = diag(s) + rho I - s s^T, inverted by Sherman-Morrison
-        s = _softmax(z)
-        g = s - Y + lam + rho * (z - p)
-        dinv = 1.0 / (s + rho)
-        sd = s * dinv
-        step = dinv * g + sd * (np.sum(sd * g, axis=0) / (1.0 - np.sum(s * sd, axis=0)))
-        f0 = obj(z)
-        t = np.ones(z.shape[1])
-        for _ in range(30):  # backtracking per column
-            bad = obj(z - t * step) > f0 + 1e-14 * (1.0 + np.abs(f0))
-            if not bad.any():
-                break
-            t = np.where(bad, 0.5 * t, t)
-        z = z - t * step
-        if np.max(np.abs(t * step), initial=0.0) <= 1e-13 * (1.0 + np.max(np.abs(z))):
-            break
-    return z
-
-
-# -- the per-sample task -----------------------------------------------------------------------
-@dataclass
-class ShardTask:
-    """The per-sample work of one shard of columns (picklable; runs in any executor).
-
-    ``mode``: ``"stats"`` (statistics and violations only), ``"sweep"`` (one Gauss-Seidel pass
-    over ``a_1, z_1, ..., z_L``), ``"sweep+dual"`` (a pass, then the multiplier step: ADMM) or
-    ``"dual"`` (the multiplier step alone: ALM). Lists are indexed by layer ``0..L-1`` (``a``,
-    ``mu`` only for hidden layers). Multipliers are on the internal (summed loss) scale.
-    """
-
-    activation: str
-    loss: str
-    rho: float
-    W: Sequence[np.ndarray]
-    b: Sequence[np.ndarray]
-    X: np.ndarray
-    Y: np.ndarray
-    a: list[np.ndarray]
-    z: list[np.ndarray]
-    lam: list[np.ndarray]
-    mu: list[np.ndarray]
-    mode: Literal["stats", "sweep", "sweep+dual", "dual"] = "sweep+dual"
-    single_thread: bool = False
-
-
-@dataclass
-class ShardResult:
-    """What a shard sends back: its updated columns, the weight-update statistics per layer
-    (``G = [z;1][z;1]^T``, ``R_target = [z;1] target^T``, ``R_mult = [z;1] mult^T``) and sums
-    of squares: ``viol`` (model groups at the iterate), ``norm`` (``|z_l|^2``), ``split``
-    (every split constraint), ``delta`` (change of the per-sample variables), ``loss``."""
-
-    a: list[np.ndarray]
-    z: list[np.ndarray]
-    lam: list[np.ndarray]
-    mu: list[np.ndarray]
-    stats: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
-    viol: np.ndarray
-    norm: np.ndarray
-    split: float
-    delta: float
-    loss: float
-
-
-_LIMITED = False
-
-
-def _limit_blas_once() -> None:
-    """One BLAS thread in a worker process (the shards are the parallelism)."""
-    global _LIMITED
-    if not _LIMITED:
-        with contextlib.suppress(ImportError):
-            from threadpoolctl import threadpool_limits
-
-            threadpool_limits(1)
-        _LIMITED = True
-
-
-def _affine(W: np.ndarray, b: np.ndarray, z: np.ndarray) -> np.ndarray:
-    return W @ z + b[:, None]
-
-
-def sweep_shard(task: ShardTask) -> ShardResult:
-    """Run one shard's per-sample updates (see :class:`ShardTask`) and return its results."""
-    if task.single_thread:
-        _limit_blas_once()
-    t, rho, L = task, task.rho, len(task.W)
-    a, z, lam, mu = list(t.a), list(t.z), list(t.lam), list(t.mu)
-    delta = 0.0
-    if t.mode in ("sweep", "sweep+dual"):
-        for l in range(L - 1):
-            prev = t.X if l == 0 else z[l - 1]
-            p = _affine(t.W[l], t.b[l], prev)
-            new_a = _a_update(t.activation, a[l], p - mu[l] / rho, z[l] + lam[l] / rho)
-            s = activation(t.activation, new_a)[0]
-            Wn, bn = t.W[l + 1], t.b[l + 1]
-            nxt, mult = (a[l + 1], mu[l + 1]) if l + 1 < L - 1 else (z[L - 1], lam[L - 1])
-            rhs = s - lam[l] / rho + Wn.T @ (mult / rho + nxt - bn[:, None])
-            M = np.eye(Wn.shape[1]) + Wn.T @ Wn
-            new_z = sla.cho_solve(sla.cho_factor(M), rhs)
-            delta += float(np.sum((new_a - a[l]) ** 2) + np.sum((new_z - z[l]) ** 2))
-            a[l], z[l] = new_a, new_z
-        prev = t.X if L == 1 else z[L - 2]
-        p = _affine(t.W[L - 1], t.b[L - 1], prev)
-        new_out = _output_update(t.loss, z[L - 1], t.Y, lam[L - 1], p, rho)
-        delta += float(np.sum((new_out - z[L - 1]) ** 2))
-        z[L - 1] = new_out
-    split = 0.0
-    if t.mode in ("sweep+dual", "dual"):
-        for l in range(L):
-            prev = t.X if l == 0 else z[l - 1]
-            p = _affine(t.W[l], t.b[l], prev)
-            if l < L - 1:
-                r1, r2 = a[l] - p, z[l] - activation(t.activation, a[l])[0]
-                mu[l] = mu[l] + rho * r1
-                lam[l] = lam[l] + rho * r2
-                split += float(np.sum(r1 * r1) + np.sum(r2 * r2))
-            else:
-                r = z[l] - p
-                lam[l] = lam[l] + rho * r
-                split += float(np.sum(r * r))
-    return _shard_stats(t, a, z, lam, mu, split, delta)
-
-
-def _shard_stats(
-    t: ShardTask,
-    a: list[np.ndarray],
-    z: list[np.ndarray],
-    lam: list[np.ndarray],
-    mu: list[np.ndarray],
-    split: float,
-    delta: float,
-) -> ShardResult:
-    L = len(t.W)
-    stats, viol, norm = [], np.zeros(L), np.zeros(L)
-    for l in range(L):
-        prev = t.X if l == 0 else z[l - 1]
-        ext = np.vstack([prev, np.ones((1, prev.shape[1]))])
-        target, mult = (a[l], mu[l]) if l < L - 1 else (z[l], lam[l])
-        stats.append((ext @ ext.T, ext @ target.T, ext @ mult.T))
-        pre = _affine(t.W[l], t.b[l], prev)
-        out = activation(t.activation, pre)[0] if l < L - 1 else pre
-        viol[l] = float(np.sum((z[l] - out) ** 2))
-        norm[l] = float(np.sum(z[l] ** 2))
-    loss = loss_sum(t.loss, z[L - 1], t.Y)
-    return ShardResult(a, z, lam, mu, stats, viol, norm, split, delta, loss)
-
-
-def weight_update(
-    stats: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
-    rho: float,
-    decay: float,
-    W_old: Sequence[np.ndarray],
-    b_old: Sequence[np.ndarray],
-    prox: float = 0.0,
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Every layer's ``(W, b)``: ``argmin mult.(target - W z - b) + rho/2 |target - W z - b|^2
-    + decay/2 |W|^2 + prox/2 |[W b] - [W_old b_old]|^2`` from the statistics (a ridge solve).
-
-    >>> z = np.array([[0.0, 1.0, 2.0]]); ext = np.vstack([z, np.ones((1, 3))])
-    >>> t = 2.0 * z + 1.0
-    >>> W, b = weight_update([(ext @ ext.T, ext @ t.T, 0 * ext @ t.T)], 1.0, 0.0,
-    ...                      [np.zeros((1, 1))], [np.zeros(1)])
-    >>> W[0].round(9).tolist(), b[0].round(9).tolist()
-    ([[2.0]], [1.0])
-    """
-    Ws, bs = [], []
-    for (G, Rt, Rm), W0, b0 in zip(stats, W_old, b_old):
-        k = G.shape[0]
-        M = rho * G + prox * np.eye(k)
-        M[: k - 1, : k - 1] += decay * np.eye(k - 1)
-        old = np.vstack([W0.T, b0[None, :]])
-        rhs = rho * Rt + Rm + prox * old
-        try:
-            sol = sla.cho_solve(sla.cho_factor(M), rhs)
-        except (np.linalg.LinAlgError, sla.LinAlgError):
-            sol = np.linalg.lstsq(M, rhs, rcond=None)[0]
-        Ws.append(np.ascontiguousarray(sol[: k - 1].T))
-        bs.append(np.ascontiguousarray(sol[k - 1]))
-    return Ws, bs
 
 
 # -- the network of an nn_training problem -----------------------------------------------------
@@ -463,11 +196,6 @@ def is_network(problem: Problem) -> bool:
 
 
 # -- the iterate and one trainer for both methods ----------------------------------------------
-@dataclass
-class _Records:
-    rows: list[dict[str, float]] = field(default_factory=list)
-
-
 class Trainer:
     """The full-space iterate of a network and its block updates through an executor.
 
@@ -535,7 +263,7 @@ class Trainer:
             self.W.append(np.asarray(W, dtype=float).reshape(shape))
             b = x0.get(f"b{l}", init.get(f"b{l}", np.zeros(net.sizes[l])))
             self.b.append(np.asarray(b, dtype=float).reshape(net.sizes[l]))
-        pre, out = forward(net, self.W, self.b)
+        out = forward(net.activation, self.W, self.b, net.X)[1]
         for l in range(L):
             zl = x0.get(f"z{l + 1}")
             self.z.append(out[l] if zl is None else np.asarray(zl, float).reshape(out[l].shape))
@@ -543,7 +271,7 @@ class Trainer:
             self.lam.append(N * np.broadcast_to(m, out[l].shape).copy())
         for l in range(L - 1):
             prev = net.X if l == 0 else self.z[l - 1]
-            self.a.append(_affine(self.W[l], self.b[l], prev))
+            self.a.append(self.W[l] @ prev + self.b[l][:, None])
             self.mu.append(self.lam[l] * activation(net.activation, self.a[l])[1])
         for i in range(len(self.batches)):
             self.run(i, "stats")
@@ -645,20 +373,6 @@ def _merge(results: Sequence[ShardResult], L: int) -> ShardResult:
     )
 
 
-def forward(
-    net: Network, W: Sequence[np.ndarray], b: Sequence[np.ndarray], X: np.ndarray | None = None
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Pre-activations and outputs of every layer (the exact layer constraints)."""
-    prev = net.X if X is None else X
-    pre, out = [], []
-    for l in range(net.n_layers):
-        p = _affine(W[l], b[l], prev)
-        prev = activation(net.activation, p)[0] if l < net.n_layers - 1 else p
-        pre.append(p)
-        out.append(prev)
-    return pre, out
-
-
 # -- the shared loop and the Solution ----------------------------------------------------------
 def train(
     trainer: Trainer,
@@ -727,7 +441,9 @@ def finish(
 
     model, net, N = problem.model, trainer.net, trainer.net.n_samples
     L = net.n_layers
-    outs = forward(net, trainer.W, trainer.b)[1] if point == "forward" else trainer.z
+    outs = trainer.z
+    if point == "forward":
+        outs = forward(net.activation, trainer.W, trainer.b, net.X)[1]
     x: dict[str, np.ndarray] = {}
     for l in range(L):
         x[f"W{l + 1}"], x[f"b{l + 1}"] = trainer.W[l].copy(), trainer.b[l].copy()

@@ -319,19 +319,16 @@ def weight_update(
     return Ws, bs
 
 
-
-
 def forward(
-    net: Network, W: Sequence[np.ndarray], b: Sequence[np.ndarray], X: np.ndarray | None = None
+    act: str, W: Sequence[np.ndarray], b: Sequence[np.ndarray], X: np.ndarray
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Pre-activations and outputs of every layer (the exact layer constraints)."""
-    prev = net.X if X is None else X
+    """Pre-activations and outputs of every layer (hidden activation ``act``, linear output):
+    the layer constraints solved exactly."""
+    prev, L = X, len(W)
     pre, out = [], []
-    for l in range(net.n_layers):
+    for l in range(L):
         p = _affine(W[l], b[l], prev)
-        prev = activation(net.activation, p)[0] if l < net.n_layers - 1 else p
+        prev = activation(act, p)[0] if l < L - 1 else p
         pre.append(p)
         out.append(prev)
     return pre, out
-
-
