@@ -39,6 +39,7 @@ __all__ = [
     "Evaluation",
     "certify",
     "certify_feasible",
+    "certify_with_reduced_costs",
     "check_farkas",
     "check_ray",
     "evaluate",
@@ -149,6 +150,23 @@ def certify(
     KKTReport
         With ``certified`` true when every residual is within ``tol``.
     """
+    return certify_with_reduced_costs(model, x, multipliers, tol=tol)[0]
+
+
+def _bounded_part(mult: np.ndarray, diff: np.ndarray, bound: np.ndarray) -> np.ndarray:
+    """``mult * diff`` where ``bound`` is finite, 0 elsewhere (no inf * 0)."""
+    return mult * np.where(np.isfinite(bound), diff, 0.0)
+
+
+def certify_with_reduced_costs(
+    model: Model,
+    x: Mapping[str, Any] | np.ndarray,
+    multipliers: Mapping[str, Any] | None,
+    *,
+    tol: float = 1e-6,
+) -> tuple[KKTReport, np.ndarray]:
+    """:func:`certify`, also returning the reduced costs ``r = grad f + J^T y`` it computed
+    (global vector, minimisation sense), so callers need not form ``J^T y`` again."""
     z = _as_vector(model, x)
     ev = evaluate(model, z)
     y = _signed_rows(model, ev, multipliers)
@@ -172,10 +190,10 @@ def certify(
         np.maximum(-r_ok, 0),
     )
     with np.errstate(invalid="ignore"):
-        row_terms = np.nan_to_num(yp * (ev.values - ev.hi)) + np.nan_to_num(
-            ym * (ev.lo - ev.values)
+        row_terms = _bounded_part(yp, ev.values - ev.hi, ev.hi) + _bounded_part(
+            ym, ev.lo - ev.values, ev.lo
         )
-        col_terms = np.nan_to_num(rp * (lb - z)) + np.nan_to_num(rm * (z - ub))
+        col_terms = _bounded_part(rp, lb - z, lb) + _bounded_part(rm, z - ub, ub)
     fscale = 1.0 + abs(ev.f)
     comp = max(_inf_norm(row_terms), _inf_norm(col_terms)) / fscale
     f_min = model.sense_sign * ev.f
@@ -187,7 +205,7 @@ def certify(
     notes = _notes(primal=primal, stationarity=stat, sign=sign_v, comp=comp, gap=gap, tol=tol)
     if model.is_integer and integ > tol:
         notes.append(f"integrality violation {integ:.3g}")
-    return KKTReport(
+    report = KKTReport(
         primal_residual=primal,
         stationarity=stat,
         complementarity=comp,
@@ -200,6 +218,7 @@ def certify(
         kind="kkt",
         notes=tuple(notes),
     )
+    return report, r
 
 
 def _notes(tol: float, **residuals: float) -> list[str]:

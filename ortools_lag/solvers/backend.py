@@ -72,9 +72,9 @@ def finish(
     f = model.objective_value(raw.x)
     if raw.y is not None:
         lam = sf.unpack_rows(raw.y)
-        rep = kkt.certify(model, raw.x, lam, tol=tol)
+        rep, r_flat = kkt.certify_with_reduced_costs(model, raw.x, lam, tol=tol)
         bound = rep.dual_objective if rep.certified else raw.bound
-        r = sf.unpack_x(_reduced_costs(sf, raw.x, raw.y))
+        r = sf.unpack_x(r_flat)
         prices = kkt.shadow_prices(model, lam)
     else:
         lam, r, prices = {}, {}, {}
@@ -97,13 +97,6 @@ def finish(
         kkt=rep,
         **common,
     )
-
-
-def _reduced_costs(sf: StandardForm, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    r = sf.c + sf.A.T @ y
-    if sf.Q is not None:
-        r = r + sf.Q @ x
-    return np.asarray(r)
 
 
 def _judge(claim: Status, rep: KKTReport) -> Status:
