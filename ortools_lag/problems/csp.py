@@ -342,15 +342,19 @@ def _heuristic(fd: CSPFamilyData) -> Any:
 
 def _path_from(d: CSPData, x: np.ndarray) -> np.ndarray | None:
     """The arcs of the source-target path in a 0/1 arc vector (cycles beside it are ignored)."""
-    arcs, node, seen = [], d.source, {d.source}
-    while node != d.target:
-        out = np.flatnonzero(x & (d.tails == node))
-        if out.size == 0 or int(d.heads[out[0]]) in seen:
+    chosen = np.flatnonzero(x)
+    arc_out = np.full(d.n, -1, dtype=np.int64)
+    arc_out[d.tails[chosen]] = chosen  # one chosen arc out of each vertex
+    arcs: list[int] = []
+    node = d.source
+    for _ in range(d.n):  # a walk along the path: one step per vertex on it
+        if node == d.target:
+            return np.array(arcs, dtype=np.int64)
+        if arc_out[node] < 0:
             return None
-        arcs.append(int(out[0]))
-        node = int(d.heads[out[0]])
-        seen.add(node)
-    return np.array(arcs, dtype=np.int64)
+        arcs.append(int(arc_out[node]))
+        node = int(d.heads[arc_out[node]])
+    return None
 
 
 def decode(fd: CSPFamilyData, sol: Solution) -> CSPAnswer:

@@ -522,11 +522,12 @@ class FullspaceAlmOptions(AlmOptions):
     """Options of ``alm``, with those of the full-space network method.
 
     On an ``nn_training`` problem ``max_iter`` counts multiplier updates, ``inner_max_iter`` the
-    block-coordinate sweeps between two of them (at most; default 10 on networks) and
+    block-coordinate sweeps between two of them (at most; default 3 on networks) and
     ``inner_tolerance`` the relative change of the per-sample blocks that ends the sweeps
     (default 1e-3 on networks); ``rho`` is the penalty per sample (default 1 on networks),
-    multiplied by ``rho_growth`` (default 2 on networks) when the violation did not fall below a
-    quarter of the previous one. The network defaults apply to options not given.
+    multiplied by ``rho_growth`` (default 1.05 on networks) up to ``rho_max`` (default 1e4 on
+    networks) when the violation did not fall below a quarter of the previous one. The network
+    defaults apply to the options not given.
 
     Attributes
     ----------
@@ -550,8 +551,9 @@ class FullspaceAlmOptions(AlmOptions):
 
 _ALM_NETWORK_DEFAULTS = {
     "rho": 1.0,
-    "rho_growth": 2.0,
-    "inner_max_iter": 10,
+    "rho_growth": 1.05,
+    "rho_max": 1e4,
+    "inner_max_iter": 3,
     "inner_tolerance": 1e-3,
 }
 
@@ -574,7 +576,7 @@ def train_alm(problem: Problem, options: AlmOptions) -> Solution:
     net = Network.from_problem(problem)
     o, d = options, _ALM_NETWORK_DEFAULTS
     sweeps, inner_tol = int(_opt(o, "inner_max_iter", d)), float(_opt(o, "inner_tolerance", d))
-    growth = float(_opt(o, "rho_growth", d))
+    growth, rho_max = float(_opt(o, "rho_growth", d)), float(_opt(o, "rho_max", d))
     trainer = Trainer(
         net,
         _opt(o, "rho", d),
@@ -600,7 +602,7 @@ def train_alm(problem: Problem, options: AlmOptions) -> Solution:
         trainer.run(0, "dual")
         m = trainer.measures()
         if m["violation"] > 0.25 * prev[0]:
-            trainer.rho = min(trainer.rho * growth, o.rho_max)
+            trainer.rho = min(trainer.rho * growth, rho_max)
         prev[0] = m["violation"]
         done = m["violation"] <= o.tolerance and change <= o.tolerance
         return {**m, "rho": rho, "sweeps": float(n), "change": change, "converged": float(done)}
