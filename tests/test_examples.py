@@ -123,15 +123,14 @@ def test_backprop_is_lagrangian(runs: Runs) -> None:
 
 
 def test_regularisation_weight_by_dual_ascent(runs: Runs) -> None:
-    pytest.importorskip("sklearn")
     v = runs.values("regularisation_weight_by_dual_ascent")
     c, lam = num(v, "budget_c"), num(v, "lambda_star")
     assert v["status"] == "optimal"
     assert lam > 0  # the budget binds
-    assert abs(num(v, "alpha_search") - lam) <= 1e-6  # sklearn's search lands on lambda*
+    assert abs(num(v, "alpha_search") - lam) <= 1e-6  # scipy's ridge search lands on lambda*
     assert abs(num(v, "abs_diff_alpha")) <= 1e-6
     assert math.isclose(num(v, "norm2_w"), c, rel_tol=1e-8)  # complementarity: on the budget
-    assert math.isclose(num(v, "sklearn_norm2_at_lambda"), c, rel_tol=1e-8)  # Ridge(alpha=lambda*)
+    assert math.isclose(num(v, "ridge_norm2_at_lambda"), c, rel_tol=1e-8)  # scipy's ridge fit
     assert math.isclose(num(v, "objective"), num(v, "dual_bound"), rel_tol=1e-8)  # no gap
     assert num(v, "search_fits") > 2 * num(v, "dual_iterations")
 
