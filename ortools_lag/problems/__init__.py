@@ -214,6 +214,9 @@ def bind(
         if ann is None:
             out[key] = value
             continue
+        if _is_array(ann) and isinstance(value, (list, int, float)) and not isinstance(value, bool):
+            out[key] = _numeric_array(value, key)  # pydantic would read 50 as complex 50+0j
+            continue
         try:
             coerced = _coerce(value, ann)
             out[key] = TypeAdapter(ann, config=config).validate_python(coerced)
@@ -226,6 +229,23 @@ def bind(
         except Exception as exc:  # a coercion or a type pydantic cannot build a validator for
             raise SpecError(f"cannot use this value: {exc}", field=key) from None
     return out
+
+
+def _is_array(ann: Any) -> bool:
+    return any(k in str(ann) for k in ("ndarray", "ArrayLike", "NDArray"))
+
+
+def _numeric_array(value: Any, key: str) -> Any:
+    import numpy as np
+
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        arr = np.asarray([object()])
+    if arr.dtype.kind not in "biuf":
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        raise SpecError(f"expected numbers, found {shown}", field=key)
+    return arr
 
 
 def _type_name(ann: Any) -> str:
