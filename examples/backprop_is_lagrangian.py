@@ -107,7 +107,8 @@ def run_vieira() -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
     diff = max(abs(lam[k] + grad[k]) for k in GRAPH)
     print(f"   f_value = {val['f']:.12f}")
     print(f"   lambda_input = {lam['x']:.12f}")
-    print(f"   lambda_c = {lam['c']:.12f}   (hand: -(exp(c) + cos(c)) = {-(math.exp(val['c']) + math.cos(val['c'])):.12f})")
+    hand_c = -(math.exp(val["c"]) + math.cos(val["c"]))
+    print(f"   lambda_c = {lam['c']:.12f}   (hand: -(exp(c) + cos(c)) = {hand_c:.12f})")
     print(f"   lambda_f = {lam['f']:.12f}")
     print(f"   closed_form_minus_dfdx = {-closed:.12f}")
     print(f"   vieira_max_abs_diff_vs_torch = {diff:.3e}")
@@ -146,9 +147,11 @@ def draw_graph(ax, val: dict[str, float], lam: dict[str, float]) -> None:
     for k, (parents, _) in GRAPH.items():
         for p in parents:
             ax.annotate(
-                "", xy=POS[k], xytext=POS[p],
+                "",
+                xy=POS[k],
+                xytext=POS[p],
                 arrowprops={"arrowstyle": "-|>", "color": "0.5", "shrinkA": 22, "shrinkB": 22},
-            )  # fmt: skip
+            )
     mags = np.log10([abs(lam[k]) for k in GRAPH])
     xs, ys = zip(*(POS[k] for k in GRAPH))
     sc = ax.scatter(xs, ys, s=1500, c=mags, cmap="viridis", edgecolors="k", zorder=3)
@@ -156,9 +159,13 @@ def draw_graph(ax, val: dict[str, float], lam: dict[str, float]) -> None:
         x, y = POS[k]
         ax.text(x, y, k, ha="center", va="center", fontsize=13, color="w", weight="bold", zorder=4)
         ax.text(
-            x, y - 0.42, f"{GRAPH[k][1]}\nv = {val[k]:.4g}\nλ = {lam[k]:.4g}",
-            ha="center", va="top", fontsize=8,
-        )  # fmt: skip
+            x,
+            y - 0.42,
+            f"{GRAPH[k][1]}\nv = {val[k]:.4g}\nλ = {lam[k]:.4g}",
+            ha="center",
+            va="top",
+            fontsize=8,
+        )
     ax.figure.colorbar(sc, ax=ax, label="log10 |λ|  (= log10 |df/dv|)")
     ax.set_xlim(-0.6, 5.6)
     ax.set_ylim(-2.2, 1.4)

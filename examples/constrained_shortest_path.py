@@ -19,6 +19,8 @@ Run: ``python examples/constrained_shortest_path.py`` (writes ``constrained_shor
 
 from __future__ import annotations
 
+import itertools
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -43,8 +45,10 @@ def all_paths() -> list[tuple[list[int], int, int]]:
         g.add_edge(u, v, cost=c, time=t)
     out = []
     for path in nx.all_simple_paths(g, 0, 5):
-        arcs = list(zip(path[:-1], path[1:]))
-        out.append((path, sum(g[u][v]["cost"] for u, v in arcs), sum(g[u][v]["time"] for u, v in arcs)))
+        arcs = list(itertools.pairwise(path))
+        out.append(
+            (path, sum(g[u][v]["cost"] for u, v in arcs), sum(g[u][v]["time"] for u, v in arcs))
+        )
     return sorted(out, key=lambda p: p[1])
 
 
@@ -58,17 +62,28 @@ def main() -> None:
     opt_line = next(i for i, (_, c, t) in enumerate(paths) if c == best and t <= LIMIT)
     closest = lines[opt_line] - envelope
     print(f"{len(paths)} paths from 0 to 5; time limit T = {LIMIT}")
-    for p, c, t in paths:
-        print(f"   {'-'.join(map(str, p)):<14} cost {c:>3}  time {t:>3}  {'feasible' if t <= LIMIT else ''}")
+    for nodes, c, t in paths:
+        tag = "feasible" if t <= LIMIT else ""
+        print(f"   {'-'.join(map(str, nodes)):<14} cost {c:>3}  time {t:>3}  {tag}")
     print(f"   envelope_max = {envelope[k]:.6f}")
     print(f"   envelope_argmax_mu = {mu[k]:.6f}")
     print(f"   best_feasible_by_enumeration = {best}")
-    print(f"   optimum_line_min_height_above_envelope = {closest.min():.6f}   (at mu = {mu[np.argmin(closest)]:.3f})")
+    where = mu[np.argmin(closest)]
+    print(
+        f"   optimum_line_min_height_above_envelope = {closest.min():.6f}   (at mu = {where:.3f})"
+    )
 
     p = csp.build(TAILS, HEADS, COST, TIME, upper=LIMIT)
     iterates: list[float] = []
-    sub = solve(p, "subgradient", step_rule="diminishing", step_size=2.0, normalize=True,
-                max_iter=20, callback=lambda pr: iterates.append(float(pr.lam["upper"][0])))  # fmt: skip
+    sub = solve(
+        p,
+        "subgradient",
+        step_rule="diminishing",
+        step_size=2.0,
+        normalize=True,
+        max_iter=20,
+        callback=lambda pr: iterates.append(float(pr.lam["upper"][0])),
+    )
     print(f"   subgradient_bound = {sub.bound:.6f}   (20 iterations, diminishing steps)")
     print(f"   subgradient_heuristic = {sub.objective:.6f}   (best feasible path it met)")
     exact = solve(p)  # csp_exact: dual bundle, then enumeration within the gap
@@ -94,8 +109,9 @@ def draw(paths, mu, lines, envelope, opt_line, iterates, sub, exact) -> None:
     it = np.array(iterates)
     env_at = np.interp(it, mu, envelope)
     ax1.plot(it, env_at, "o", color="k", ms=5, label="subgradient iterates μ_k")
-    ax1.annotate("max L = 7 at μ = 2", xy=(2, 7), xytext=(0.4, -3.0),
-                 arrowprops={"arrowstyle": "->"})  # fmt: skip
+    ax1.annotate(
+        "max L = 7 at μ = 2", xy=(2, 7), xytext=(0.4, -3.0), arrowprops={"arrowstyle": "->"}
+    )
     ax1.set_xlim(0, 5)
     ax1.set_ylim(-5, 30)
     ax1.set_xlabel("multiplier μ of the time limit")
@@ -106,8 +122,12 @@ def draw(paths, mu, lines, envelope, opt_line, iterates, sub, exact) -> None:
     ax2.plot(h.iteration, h.dual_value, "o-", ms=3, color="0.5", label="L(μ_k)")
     ax2.plot(h.iteration, h.bound, color="C0", label="best bound (→ 7)")
     ax2.plot(h.iteration, h.primal, color="C1", label="best feasible path met (15)")
-    ax2.axhline(exact.objective, color="C3", ls="--",
-                label=f"optimum {exact.objective:.0f}: found by {exact.solver} (gap closing)")  # fmt: skip
+    ax2.axhline(
+        exact.objective,
+        color="C3",
+        ls="--",
+        label=f"optimum {exact.objective:.0f}: found by {exact.solver} (gap closing)",
+    )
     ax2.set_ylim(-5, 20)
     ax2.set_xlabel("subgradient iteration")
     ax2.set_ylabel("value")

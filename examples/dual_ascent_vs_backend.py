@@ -40,7 +40,8 @@ def main() -> None:
     print("gap1 problem 1 (5 agents x 15 jobs, minimisation; OR-Library optimum 261)")
     print(f"   highs_status = {exact.status.value}")
     print(f"   highs_objective = {exact.objective:.6f}")
-    print(f"   lagrangian_status = {lag.status.value}   ({lag.termination.value}, {lag.iterations} iterations)")
+    why = f"{lag.termination.value}, {lag.iterations} iterations"
+    print(f"   lagrangian_status = {lag.status.value}   ({why})")
     print(f"   lagrangian_bound = {lag.bound:.6f}")
     print(f"   lagrangian_bound_ceil = {math.ceil(lag.bound - 1e-6):.0f}")
     print(f"   heuristic_value = {lag.objective:.6f}")
@@ -48,7 +49,9 @@ def main() -> None:
     print(f"   agents_of_jobs = {' '.join(map(str, p.decode(lag).agent_of_job))}")
     fig = convergence(lag, title="gap1-1: subgradient on the assignment rows", figsize=(8, 8))
     top = fig.axes[0]
-    top.axhline(exact.objective, color="k", ls=":", lw=1.2, label=f"HiGHS optimum {exact.objective:.0f}")
+    top.axhline(
+        exact.objective, color="k", ls=":", lw=1.2, label=f"HiGHS optimum {exact.objective:.0f}"
+    )
     top.set_ylim(exact.objective - 80, exact.objective + 15)
     top.legend(loc="lower right", fontsize="small")
     fig.axes[-1].set_xlabel("iteration")

@@ -53,10 +53,14 @@ def main() -> None:
     deg1 = np.bincount(edges[np.asarray(x1["x"]) > 0.5].ravel(), minlength=pi.size)
     print(f"berlin52: {pi.size} nodes, TSPLIB optimum {OPTIMUM}")
     print(f"   status = {sol.status.value}   solver = {sol.solver}   iterations = {sol.iterations}")
-    print(f"   plain_one_tree = {plain:.4f}   (pi = 0; {int(np.sum(deg0 != 2))} nodes of degree != 2)")
+    print(
+        f"   plain_one_tree = {plain:.4f}   (pi = 0; {int(np.sum(deg0 != 2))} nodes of degree != 2)"
+    )
     print(f"   held_karp_bound = {sol.bound:.4f}")
     print(f"   bound_gap_percent = {100 * (OPTIMUM - sol.bound) / OPTIMUM:.4f}")
-    print(f"   one_tree_at_final_pi = {final:.4f}   ({int(np.sum(deg1 != 2))} nodes of degree != 2)")
+    print(
+        f"   one_tree_at_final_pi = {final:.4f}   ({int(np.sum(deg1 != 2))} nodes of degree != 2)"
+    )
     print(f"   tour_length = {tour.length:.1f}")
     print(f"   tour = {' '.join(map(str, tour.tour))}")
     print(f"   pi_range = [{pi.min():.2f}, {pi.max():.2f}]")
@@ -81,11 +85,20 @@ def draw(xy, edges, x0, order, pi, sol) -> None:
     ax.set_title(f"The plain 1-tree: L(0) = {sol.history.dual_value[0]:.0f}")
     ax.legend(fontsize="small", loc="upper left", ncol=2)
     ax = axes[1]
-    cyc = np.array(list(order) + [order[0]])
+    cyc = np.array([*order, order[0]])
     ax.plot(*xy[cyc].T, color="0.4", lw=1, zorder=1, label="optimal tour")
     lim = float(np.max(np.abs(pi)))
-    sc = ax.scatter(*xy.T, c=pi, cmap="coolwarm", vmin=-lim, vmax=lim, s=45, edgecolors="k",
-                    zorder=3, label="node, coloured by π_v")  # fmt: skip
+    sc = ax.scatter(
+        *xy.T,
+        c=pi,
+        cmap="coolwarm",
+        vmin=-lim,
+        vmax=lim,
+        s=45,
+        edgecolors="k",
+        zorder=3,
+        label="node, coloured by π_v",
+    )
     fig.colorbar(sc, ax=ax, label="node penalty π_v")
     ax.set_title(f"Tour of length {OPTIMUM}; the penalties π on the map")
     ax.legend(fontsize="small", loc="upper left", ncol=2)

@@ -65,10 +65,13 @@ def main() -> None:
     qp = solve(kkt_model(), "highs")  # the same model as a QP: the same multipliers
     for g in GRADS:
         print(f"   highs_lambda_{g} = {float(qp.multipliers[g]):.8f}")
-    print(f"   shadow_price_budget = {float(sol.shadow_prices['budget']):.10f}   (d f*/d rhs = -lambda)")
+    price = float(sol.shadow_prices["budget"])
+    print(f"   shadow_price_budget = {price:.10f}   (d f*/d rhs = -lambda)")
     eps = 1e-4
     f_eps = solve(kkt_model(4 + eps), "scipy", method="slsqp").objective
-    print(f"   finite_difference_budget = {(f_eps - sol.objective) / eps:.6f}   (re-solved, 4 + 1e-4)")
+    print(
+        f"   finite_difference_budget = {(f_eps - sol.objective) / eps:.6f}   (re-solved, 4 + 1e-4)"
+    )
     draw(x, y, lam, grad_f)
 
 
@@ -82,15 +85,31 @@ def draw(x: float, y: float, lam: dict[str, float], grad_f: np.ndarray) -> None:
     ax.contourf(gx, gy, feasible.astype(float), levels=[0.5, 1.5], colors=["C0"], alpha=0.12)
     t = np.linspace(0, 5, 2)
     ax.plot(t, 4 - t, color="C0", label=f"budget x + y = 4 (active, λ₁ = {lam['budget']:.3g})")
-    ax.plot(t, t - 2, color="C4", ls="--", label=f"floor y = x − 2 (inactive, λ₂ = {_tidy(lam['floor']):.3g})")
+    ax.plot(
+        t,
+        t - 2,
+        color="C4",
+        ls="--",
+        label=f"floor y = x − 2 (inactive, λ₂ = {_tidy(lam['floor']):.3g})",
+    )
     ax.plot([3], [2], "+", color="k", ms=12, label="unconstrained minimum (3, 2)")
     ax.plot([x], [y], "o", color="C3", ms=8, label=f"optimum ({x:.3g}, {y:.3g}), f* = 0.5")
     kw = {"angles": "xy", "scale_units": "xy", "scale": 1, "width": 0.005}
-    ax.quiver([x], [y], [-grad_f[0]], [-grad_f[1]], color="C3", label="−∇f", **kw | {"width": 0.016})
+    ax.quiver(
+        [x], [y], [-grad_f[0]], [-grad_f[1]], color="C3", label="−∇f", **kw | {"width": 0.016}
+    )
     g1 = lam["budget"] * GRADS["budget"]
     ax.quiver([x], [y], [g1[0]], [g1[1]], color="C0", label="λ₁ ∇g₁ (lies on −∇f)", **kw)
-    ax.quiver([3.5], [1.5], [GRADS["floor"][0]], [GRADS["floor"][1]], color="C4", alpha=0.6,
-              label="∇g₂ (weight λ₂ = 0)", **kw)  # fmt: skip
+    ax.quiver(
+        [3.5],
+        [1.5],
+        [GRADS["floor"][0]],
+        [GRADS["floor"][1]],
+        color="C4",
+        alpha=0.6,
+        label="∇g₂ (weight λ₂ = 0)",
+        **kw,
+    )
     ax.text(1.0, 0.4, "feasible region", color="C0", fontsize=10)
     ax.set_xlim(0, 5)
     ax.set_ylim(-1, 4)

@@ -79,9 +79,18 @@ def draw(r, x, y, lam, force, lam_top, radii, lams) -> None:
     ax1.plot([x], [y], "o", ms=14, color="C0", label="particle at rest")
     scale = 0.6 / (MASS * G)
     kw = {"width": 0.025, "length_includes_head": True}
-    ax1.arrow(x + 0.15, y, 0, -MASS * G * scale, color="C3", label=f"gravity m g = {MASS * G:.2f} N", **kw)
-    ax1.arrow(x + 0.15, y, force[0] * scale, force[1] * scale, color="C2",
-              label=f"−λ∇c = 2λr = {2 * lam * r:.2f} N (λ = {lam:.3f})", **kw)  # fmt: skip
+    ax1.arrow(
+        x + 0.15, y, 0, -MASS * G * scale, color="C3", label=f"gravity m g = {MASS * G:.2f} N", **kw
+    )
+    ax1.arrow(
+        x + 0.15,
+        y,
+        force[0] * scale,
+        force[1] * scale,
+        color="C2",
+        label=f"−λ∇c = 2λr = {2 * lam * r:.2f} N (λ = {lam:.3f})",
+        **kw,
+    )
     ax1.plot([0], [r], "s", color="C1", label=f"top: KKT point with λ = {lam_top:.3f} (maximum)")
     ax1.set_aspect("equal")
     ax1.set_xlim(-1.8, 1.8)

@@ -77,7 +77,8 @@ def main() -> None:
     print(f"   alpha_search = {alpha:.12f}   (bisection on log alpha, one ridge fit per probe)")
     print(f"   search_fits = {len(probes)}")
     print(f"   abs_diff_alpha = {abs(alpha - lam):.3e}")
-    print(f"   ridge_norm2_at_lambda = {ridge_norm2(X, y, lam):.12f}   (scipy ridge fit at alpha = lambda*)")
+    check = ridge_norm2(X, y, lam)
+    print(f"   ridge_norm2_at_lambda = {check:.12f}   (a scipy ridge fit at alpha = lambda*)")
     draw(problem, X, y, budget, lam, alpha, probes, sol.objective)
 
 
@@ -99,8 +100,13 @@ def draw(problem, X, y, budget, lam, alpha, probes, fstar) -> None:
     ax2.axhline(budget, color="C2", ls="--", label=f"budget c = {budget:.3f}")
     ax2.axvline(lam, color="k", lw=0.8, label="α = λ* (dual ascent)")
     shown = [p for p in probes if 1e-3 <= p <= 1e3]
-    ax2.plot(shown, [ridge_norm2(X, y, p) for p in shown], "x", color="C1",
-             label=f"bisection probes ({len(probes)} fits)")  # fmt: skip
+    ax2.plot(
+        shown,
+        [ridge_norm2(X, y, p) for p in shown],
+        "x",
+        color="C1",
+        label=f"bisection probes ({len(probes)} fits)",
+    )
     ax2.set_xlabel("ridge weight α")
     ax2.set_ylabel("||w(α)||²")
     ax2.set_title("The search: many ridge fits to meet the budget")

@@ -27,8 +27,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-import numpy as np
 import networkx as nx
+import numpy as np
 
 from ortools_lag import solve
 from ortools_lag.problems import min_cost_flow, shortest_path
@@ -79,8 +79,10 @@ def main() -> None:
         c2[a] += DELTA
         q = shortest_path.build(tail, head, c2, n=d.arcs.n, source=d.source, target=d.target)
         change = solve(q).objective - sol.objective
-        print(f"   arc_{label}_flow = {x[a]:.0f}   arc_{label}_distance_change = {change:.6f}"
-              f"   (delta = {DELTA}, rc = {rc[a]:.1f})")  # fmt: skip
+        print(
+            f"   arc_{label}_flow = {x[a]:.0f}   arc_{label}_distance_change = {change:.6f}"
+            f"   (delta = {DELTA}, rc = {rc[a]:.1f})"
+        )
     draw(ans, pi, cost, rc, pot, probes, measured)
 
 
@@ -114,7 +116,9 @@ def draw(ans, pi, cost, rc, pot, probes, measured) -> None:
     ax = axes[0]
     nodes = np.asarray(ans.path) - 1  # DIMACS numbers -> 0-based indices
     walked = np.concatenate([[0.0], np.cumsum(cost[ans.path_arcs])])
-    ax.plot(range(len(nodes)), pi[nodes] - pi[nodes[0]], "o-", ms=4, label="π_v − π_s along the path")
+    ax.plot(
+        range(len(nodes)), pi[nodes] - pi[nodes[0]], "o-", ms=4, label="π_v − π_s along the path"
+    )
     ax.plot(range(len(nodes)), walked, "x", color="k", ms=5, label="length walked so far")
     ax.axhline(ans.length, color="C3", ls="--", label=f"distance d(s, t) = {ans.length:.0f} m")
     ax.set_xlabel("position on the shortest path (node count)")

@@ -61,7 +61,7 @@ def all_energies(J: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return S, -0.5 * np.einsum("ki,ij,kj->k", S, J, S)
 
 
-def ring() -> tuple[np.ndarray, np.ndarray, dict]:
+def ring() -> tuple[np.ndarray, np.ndarray]:
     n = N_RING
     J = ring_couplings(n)
     p = maxcut.build(couplings=J)
@@ -69,7 +69,8 @@ def ring() -> tuple[np.ndarray, np.ndarray, dict]:
     S, E = all_energies(J)
     ground = S[np.isclose(E, E.min())]
     sum_w = float(-J[np.triu_indices(n, 1)].sum())
-    print(f"1. frustrated +-J ring, n = {n}, bonds {J[np.arange(n), (np.arange(n) + 1) % n].astype(int).tolist()}")
+    bonds = J[np.arange(n), (np.arange(n) + 1) % n].astype(int).tolist()
+    print(f"1. frustrated +-J ring, n = {n}, bonds (i, i+1): {bonds}")
     print(f"   ring_ground_energy = {E.min():.6f}   (closed form -(n-2) = {-(n - 2)})")
     print(f"   ring_ground_states = {ground.shape[0]}   (by brute force; 2n = {2 * n})")
     print(f"   ring_solver_ground_states = {sol.info['ground_states']}")
@@ -77,10 +78,12 @@ def ring() -> tuple[np.ndarray, np.ndarray, dict]:
     print(f"   ring_sum_w = {sum_w:.6f}")
     print(f"   ring_sdp_value = {sol.info['sdp_value']:.8f}   (cvxpy's optimum of the SDP)")
     print(f"   ring_sdp_bound = {sol.info['sdp_bound']:.8f}   (its multipliers u, certified psd)")
-    print(f"   ring_sdp_energy_bound = {sum_w - 2 * sol.info['sdp_value']:.8f}"
-          f"   (closed form -n cos(pi/n) = {-n * np.cos(np.pi / n):.8f})")  # fmt: skip
+    print(
+        f"   ring_sdp_energy_bound = {sum_w - 2 * sol.info['sdp_value']:.8f}"
+        f"   (closed form -n cos(pi/n) = {-n * np.cos(np.pi / n):.8f})"
+    )
     print(f"   ring_eigenvalue_bound = {sol.info['eigenvalue_bound']:.6f}")
-    return J, ground, sol.info
+    return J, ground
 
 
 def glass() -> dict[str, float]:
@@ -119,8 +122,13 @@ def draw(J: np.ndarray, ground: np.ndarray, bars: dict[str, float]) -> None:
     for i in range(n):
         k = (i + 1) % n
         broken = J[i, k] * s[i] * s[k] < 0
-        ax.plot(*xy[[i, k]].T, color="C0" if J[i, k] > 0 else "C3", ls="-" if J[i, k] > 0 else "--",
-                lw=4 if broken else 1.5, alpha=0.5 if broken else 1.0)  # fmt: skip
+        ax.plot(
+            *xy[[i, k]].T,
+            color="C0" if J[i, k] > 0 else "C3",
+            ls="-" if J[i, k] > 0 else "--",
+            lw=4 if broken else 1.5,
+            alpha=0.5 if broken else 1.0,
+        )
     ax.scatter(*xy.T, s=320, c=["k" if v > 0 else "w" for v in s], edgecolors="k", zorder=3)
     ax.plot([], [], color="C0", label="J = +1 (ferro)")
     ax.plot([], [], color="C3", ls="--", label="J = −1 (antiferro)")
@@ -158,7 +166,7 @@ def draw(J: np.ndarray, ground: np.ndarray, bars: dict[str, float]) -> None:
 
 
 def main() -> None:
-    J, ground, _ = ring()
+    J, ground = ring()
     bars = glass()
     draw(J, ground, bars)
 

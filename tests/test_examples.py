@@ -93,8 +93,11 @@ def _check_png(png: Path) -> None:
 @pytest.fixture(scope="module")
 def runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     here = request.module.__name__
-    wanted = {it.name.removeprefix("test_") for it in request.session.items
-              if getattr(it, "module", None) is not None and it.module.__name__ == here}  # fmt: skip
+    wanted = {
+        it.name.removeprefix("test_")
+        for it in request.session.items
+        if getattr(it, "module", None) is not None and it.module.__name__ == here
+    }
     r = Runs([n for n in NAMES if n in wanted], tmp_path_factory)
     yield r
     r.pool.shutdown(wait=True)
@@ -176,8 +179,11 @@ def _rome_distance(source: int, target: int) -> float:
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import dijkstra
 
-    rows = [ln.split()[1:4] for ln in (DATA / "dimacs" / "rome99.gr").read_text().splitlines()
-            if ln.startswith("a ")]  # fmt: skip
+    rows = [
+        ln.split()[1:4]
+        for ln in (DATA / "dimacs" / "rome99.gr").read_text().splitlines()
+        if ln.startswith("a ")
+    ]
     u, w, c = (np.array(col, dtype=float) for col in zip(*rows))
     n = int(max(u.max(), w.max()))
     order = np.lexsort((c, w, u))  # the cheapest of parallel arcs first
