@@ -26,9 +26,14 @@ __all__ = ["History", "KKTReport", "Solution", "Status", "Termination"]
 
 
 class Status(str, Enum):
-    """What the returned point is."""
+    """What the returned point is.
+
+    ``LOCALLY_OPTIMAL``: the KKT conditions hold (first order, certified) but nothing proves the
+    point global, as for a non-convex nonlinear model; ``OPTIMAL`` needs that proof too.
+    """
 
     OPTIMAL = "optimal"
+    LOCALLY_OPTIMAL = "locally_optimal"
     FEASIBLE = "feasible"
     INFEASIBLE = "infeasible"
     UNBOUNDED = "unbounded"
@@ -232,8 +237,8 @@ class Solution:
 
     @property
     def ok(self) -> bool:
-        """True when the status is optimal or feasible."""
-        return self.status in (Status.OPTIMAL, Status.FEASIBLE)
+        """True when the status is optimal, locally optimal or feasible."""
+        return self.status in (Status.OPTIMAL, Status.LOCALLY_OPTIMAL, Status.FEASIBLE)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the solution as plain, JSON-serialisable Python values."""

@@ -89,7 +89,7 @@ def assert_bound(model: Model, sol: Solution, tol: float = 1e-7) -> None:
 
 def check_solution(model: Model, sol: Solution, *, duals: bool = True, tol: float = 1e-6) -> None:
     """All certificate checks on an optimal or feasible solution."""
-    assert sol.status in (Status.OPTIMAL, Status.FEASIBLE), sol.message
+    assert sol.status in (Status.OPTIMAL, Status.LOCALLY_OPTIMAL, Status.FEASIBLE), sol.message
     assert sol.kkt is not None
     assert_feasible(model, sol, tol)
     assert_bound(model, sol)

@@ -56,6 +56,7 @@ __all__ = [
 SCHEMA_VERSION = 1
 STATUSES = (
     "optimal",
+    "locally_optimal",
     "feasible",
     "infeasible",
     "unbounded",

@@ -40,7 +40,7 @@ augmented Lagrangian's block minimisation settles, then updates the multipliers.
 >>> from ortools_lag.problems import nn_training
 >>> rng = np.random.default_rng(0)
 >>> X = rng.normal(size=(30, 2)); y = (X[:, 0] > 0).astype(int)
->>> p = nn_training.build(X, y, layers=[4])
+>>> p = nn_training.build(X, y, layers=[4], weight_decay=0.01)
 >>> sol = train_alm(p, FullspaceAlmOptions(max_iter=40))
 >>> sol.solver, p.decode(sol).accuracy(X, y) >= 0.9, sol.info["violation_max"] < 1e-3
 ('alm', True, True)
@@ -53,25 +53,24 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import Field
 
 from .. import kkt
-from ..errors import ModelError, NotSupportedError
-from ..model.nonlinear import as_nonlinear
+from ..errors import ModelError
 from ..parallel import make_executor
 from ..result import History, Solution, Status, Termination
 from .alm import AlmOptions, AlmSolver
 from .dual_base import DualState, Progress
-from .fullspace_updates import (
-    HIDDEN,
+from .fullspace_blocks import (
+    Network,
     ShardResult,
     ShardTask,
     activation,
     forward,
+    is_network,
     sweep_shard,
     weight_update,
 )
@@ -92,107 +91,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-# -- the network of an nn_training problem -----------------------------------------------------
-@dataclass(frozen=True)
-class Network:
-    """What the full-space methods need from an ``nn_training`` problem.
-
-    Attributes
-    ----------
-    sizes, activation, loss
-        Layer widths ``(d, h_1, ..., C)``, the hidden activation and the loss.
-    X, Y
-        Inputs ``d x N`` and targets ``C x N`` (columns are samples).
-    weight_decay
-        ``kappa`` of ``kappa/2 sum |W_l|^2``, read off the model's objective.
-    init
-        The problem's seeded weight initialisation.
-    """
-
-    sizes: tuple[int, ...]
-    activation: str
-    loss: str
-    X: np.ndarray
-    Y: np.ndarray
-    weight_decay: float
-    init: Callable[[np.random.Generator], dict[str, np.ndarray]] | None
-
-    @property
-    def n_samples(self) -> int:
-        """Number of training samples ``N``."""
-        return int(self.X.shape[1])
-
-    @property
-    def n_layers(self) -> int:
-        """Number of layers ``L`` (hidden layers plus the output layer)."""
-        return len(self.sizes) - 1
-
-    @classmethod
-    def from_problem(cls, problem: Problem) -> Network:
-        """Read the network off an ``nn_training`` problem.
-
-        Raises
-        ------
-        NotSupportedError
-            When the problem is not a multilayer perceptron built by ``nn_training.build``.
-        """
-        why = _why_not_network(problem)
-        if why is not None:
-            raise NotSupportedError(why)
-        info = problem.data
-        lay = info.layering
-        net = cls(
-            sizes=tuple(int(s) for s in info.sizes),
-            activation=str(info.activation),
-            loss=str(info.loss),
-            X=np.asarray(lay.data["X"], dtype=float),
-            Y=np.asarray(lay.data["Y"], dtype=float),
-            weight_decay=0.0,
-            init=lay.init,
-        )
-        return replace(net, weight_decay=_weight_decay(problem, net))
-
-
-def _why_not_network(problem: Problem) -> str | None:
-    info = problem.data
-    if problem.kind != "nn_training":
-        return f"not an nn_training problem (kind {problem.kind!r})"
-    need = ("sizes", "activation", "loss", "layering")
-    if not all(hasattr(info, k) for k in need):
-        return "problem.data lacks the network description (sizes, activation, loss, layering)"
-    if info.activation not in HIDDEN or info.loss not in ("cross_entropy", "mse"):
-        return f"activation {info.activation!r} / loss {info.loss!r} not supported"
-    if problem.model.sense_sign != 1:
-        return "the training problem must be a minimisation"
-    return None
-
-
-def _weight_decay(problem: Problem, net: Network) -> float:
-    """``kappa`` from the objective's gradient in the weights at ``W = 1`` (checked at two
-    points: the objective must be the loss plus ``kappa/2 sum |W|^2``)."""
-    model = problem.model
-    obj = as_nonlinear(model.objective)
-    kappas = []
-    for w in (1.0, 2.0):
-        z = np.zeros(model.n)
-        for l in range(1, net.n_layers + 1):
-            v = model.variables[f"W{l}"]
-            z[v.offset : v.offset + v.size] = w
-        g = np.asarray(obj.vjp(z, np.ones(1)), dtype=float)
-        parts = [model.variables[f"W{l}"] for l in range(1, net.n_layers + 1)]
-        gw = np.concatenate([g[v.offset : v.offset + v.size] for v in parts]) / w
-        kappas.append(gw)
-    k = float(kappas[0][0])
-    if not all(np.allclose(kv, k, rtol=1e-9, atol=1e-12) for kv in kappas):
-        raise NotSupportedError("the objective is not the loss plus kappa/2 sum |W_l|^2")
-    return k
-
-
-def is_network(problem: Problem) -> bool:
-    """True when ``problem`` is an ``nn_training`` network the full-space methods take."""
-    return _why_not_network(problem) is None
 
 
 # -- the iterate and one trainer for both methods ----------------------------------------------

@@ -487,8 +487,10 @@ def nlp_solution(
 ) -> Solution:
     """A certified Solution from a point and signed row multipliers of any NLP method.
 
-    The status is ``optimal`` when the method converged and ``kkt.certify`` accepts the point and
-    multipliers; the bound is the Lagrangian value when the Lagrangian is convex, else ``nan``.
+    The status is ``optimal`` when the method converged, ``kkt.certify`` accepts the point and
+    multipliers, and the Lagrangian is convex there (so its value is a proven bound). A certified
+    KKT point without that proof (a local point of a non-convex model, such as the top of a
+    circle) is ``locally_optimal`` and its bound is ``nan``.
     """
     model = fn.model
     y, rep, source = _certify_nlp(fn, z, y, tol)
@@ -497,7 +499,7 @@ def nlp_solution(
     bound = rep.dual_objective if convex else math.nan
     f = model.objective_value(z)
     if term == Termination.CONVERGED and rep.certified:
-        status = Status.OPTIMAL
+        status = Status.OPTIMAL if convex else Status.LOCALLY_OPTIMAL
     elif rep.primal_residual <= tol and not rep.integrality > tol:
         status = Status.FEASIBLE
     else:

@@ -1,4 +1,4 @@
-r"""The block updates of full-space network training (used by :mod:`.fullspace` and ``admm``).
+r"""The network and the block updates of full-space training (for :mod:`.fullspace`, ``admm``).
 
 On the split layers (internal scale: the loss summed over the ``N`` samples, penalty ``rho``
 per sample, multipliers ``N lambda`` and ``N mu``)
@@ -13,7 +13,8 @@ squares (:func:`weight_update`), the pre-activations a one-dimensional problem p
 (``_a_update``), the hidden outputs one ``h x h`` system for all samples, the output layer the
 proximal map of the loss (``_output_update``). :func:`sweep_shard` runs the per-sample blocks of
 a shard of columns (a picklable :class:`ShardTask`, so any executor can run it) and returns the
-statistics the weight update needs.
+statistics the weight update needs. :class:`Network` reads the network off an ``nn_training``
+problem.
 
 >>> rng = np.random.default_rng(0)
 >>> W, b = [rng.normal(size=(3, 2)), rng.normal(size=(2, 3))], [np.zeros(3), np.zeros(2)]
@@ -26,21 +27,27 @@ True
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import scipy.linalg as sla
 
-from ..errors import ModelError
+from ..errors import ModelError, NotSupportedError
+from ..model.nonlinear import as_nonlinear
+
+if TYPE_CHECKING:
+    from ..problem import Problem
 
 __all__ = [
     "HIDDEN",
+    "Network",
     "ShardResult",
     "ShardTask",
     "activation",
     "forward",
+    "is_network",
     "loss_sum",
     "sweep_shard",
     "weight_update",
@@ -74,7 +81,14 @@ def activation(name: str, a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
 
 
 def _a_update(name: str, a: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Elementwise ``argmin_a (a - u)^2 / 2 + (v - sigma(a))^2 / 2``, from ``a`` (warm start)."""
+    """Elementwise global ``argmin_a (a - u)^2 / 2 + (v - sigma(a))^2 / 2``.
+
+    ``relu`` and ``identity`` in closed form. Otherwise the problem may have two local minima
+    (one near ``u``, one where ``sigma(a)`` nears ``v``): Newton from the warm start ``a``, from
+    ``u`` and from ``sigma^{-1}(v)`` (clipped to ``|a - u| <= |v - sigma(u)|``, which holds at
+    the global minimiser), keeping the best; the other starts are skipped where the problem is
+    convex around the first answer (see ``_surely_global``).
+    """
     if name == "identity":
         return 0.5 * (u + v)
     if name == "relu":  # the better of the two pieces a <= 0 and a >= 0
@@ -83,11 +97,58 @@ def _a_update(name: str, a: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndar
         f_neg = 0.5 * (neg - u) ** 2 + 0.5 * v**2
         f_pos = 0.5 * (pos - u) ** 2 + 0.5 * (v - pos) ** 2
         return np.where(f_pos <= f_neg, pos, neg)
-    out = a.astype(float).ravel().copy()
-    uf, vf = u.ravel(), v.ravel()
-    idx = np.arange(out.size)
-    for _ in range(50):  # Newton; Gauss-Newton curvature where the problem is not convex
-        x, uu, vv = out[idx], uf[idx], vf[idx]
+    af, uf, vf = (np.asarray(t, dtype=float).ravel() for t in (a, u, v))
+    out = _newton_1d(name, af, uf, vf)
+    best = 0.5 * (out - uf) ** 2 + 0.5 * (vf - activation(name, out)[0]) ** 2
+    idx = np.flatnonzero(~_surely_global(name, out, uf, vf, best))
+    if idx.size:
+        radius = np.abs(vf[idx] - activation(name, uf[idx])[0])
+        inv = np.clip(_inverse(name, vf[idx]), uf[idx] - radius, uf[idx] + radius)
+        for start in (uf[idx], inv):
+            sol = _newton_1d(name, start, uf[idx], vf[idx])
+            val = 0.5 * (sol - uf[idx]) ** 2 + 0.5 * (vf[idx] - activation(name, sol)[0]) ** 2
+            better = val < best[idx]
+            out[idx[better]], best[idx[better]] = sol[better], val[better]
+    return out.reshape(np.shape(a))
+
+
+#: where |sigma''| peaks (it is unimodal in |a|)
+_PEAK = {"tanh": 0.6584789485, "sigmoid": 1.3169578969, "softplus": 0.0}
+
+
+def _surely_global(
+    name: str, a: np.ndarray, u: np.ndarray, v: np.ndarray, value: np.ndarray
+) -> np.ndarray:
+    """True where the objective is convex on ``|x - u| <= sqrt(2 value)`` (which holds every
+    point as good as ``a``): ``sup |v - sigma| sup |sigma''| < 1`` there, so ``a`` is global."""
+    r = np.sqrt(2.0 * value) * (1.0 + 1e-9) + 1e-12
+    lo, hi = u - r, u + r
+    s_lo, _, c_lo = activation(name, lo)
+    s_hi, _, c_hi = activation(name, hi)
+    gap = np.maximum(np.abs(v - s_lo), np.abs(v - s_hi))  # sigma is monotone
+    p = _PEAK[name]  # |sigma''| is even and unimodal in |a|: its sup is at a peak or an end
+    at_peak = ((lo <= p) & (p <= hi)) | ((lo <= -p) & (-p <= hi))
+    top = float(np.abs(activation(name, np.array([p]))[2])[0])
+    curv = np.where(at_peak, top, np.maximum(np.abs(c_lo), np.abs(c_hi)))
+    return np.asarray(gap * curv < 1.0)
+
+
+def _inverse(name: str, v: np.ndarray) -> np.ndarray:
+    """A preimage of ``v`` under the activation (``v`` clipped into its range)."""
+    if name == "tanh":
+        return np.arctanh(np.clip(v, -1 + 1e-12, 1 - 1e-12))
+    if name == "sigmoid":
+        w = np.clip(v, 1e-12, 1 - 1e-12)
+        return np.log(w) - np.log1p(-w)
+    w = np.maximum(v, 1e-12)  # softplus
+    return w + np.log(-np.expm1(-w))
+
+
+def _newton_1d(name: str, x0: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Safeguarded Newton on each ``(a - u)^2 / 2 + (v - sigma(a))^2 / 2`` from ``x0``."""
+    out, idx = x0.copy(), np.arange(x0.size)
+    for _ in range(60):  # Gauss-Newton curvature where the problem is not convex
+        x, uu, vv = out[idx], u[idx], v[idx]
         s, d1, d2 = activation(name, x)
         g = (x - uu) - (vv - s) * d1
         h = 1.0 + d1 * d1 - (vv - s) * d2
@@ -107,7 +168,7 @@ def _a_update(name: str, a: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndar
         idx = idx[np.abs(step) > 1e-13 * (1.0 + np.abs(new))]
         if idx.size == 0:
             break
-    return out.reshape(a.shape)
+    return out
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -332,3 +393,104 @@ def forward(
         pre.append(p)
         out.append(prev)
     return pre, out
+
+
+# -- the network of an nn_training problem -----------------------------------------------------
+@dataclass(frozen=True)
+class Network:
+    """What the full-space methods need from an ``nn_training`` problem.
+
+    Attributes
+    ----------
+    sizes, activation, loss
+        Layer widths ``(d, h_1, ..., C)``, the hidden activation and the loss.
+    X, Y
+        Inputs ``d x N`` and targets ``C x N`` (columns are samples).
+    weight_decay
+        ``kappa`` of ``kappa/2 sum |W_l|^2``, read off the model's objective.
+    init
+        The problem's seeded weight initialisation.
+    """
+
+    sizes: tuple[int, ...]
+    activation: str
+    loss: str
+    X: np.ndarray
+    Y: np.ndarray
+    weight_decay: float
+    init: Callable[[np.random.Generator], dict[str, np.ndarray]] | None
+
+    @property
+    def n_samples(self) -> int:
+        """Number of training samples ``N``."""
+        return int(self.X.shape[1])
+
+    @property
+    def n_layers(self) -> int:
+        """Number of layers ``L`` (hidden layers plus the output layer)."""
+        return len(self.sizes) - 1
+
+    @classmethod
+    def from_problem(cls, problem: Problem) -> Network:
+        """Read the network off an ``nn_training`` problem.
+
+        Raises
+        ------
+        NotSupportedError
+            When the problem is not a multilayer perceptron built by ``nn_training.build``.
+        """
+        why = _why_not_network(problem)
+        if why is not None:
+            raise NotSupportedError(why)
+        info = problem.data
+        lay = info.layering
+        net = cls(
+            sizes=tuple(int(s) for s in info.sizes),
+            activation=str(info.activation),
+            loss=str(info.loss),
+            X=np.asarray(lay.data["X"], dtype=float),
+            Y=np.asarray(lay.data["Y"], dtype=float),
+            weight_decay=0.0,
+            init=lay.init,
+        )
+        return replace(net, weight_decay=_weight_decay(problem, net))
+
+
+def _why_not_network(problem: Problem) -> str | None:
+    info = problem.data
+    if problem.kind != "nn_training":
+        return f"not an nn_training problem (kind {problem.kind!r})"
+    need = ("sizes", "activation", "loss", "layering")
+    if not all(hasattr(info, k) for k in need):
+        return "problem.data lacks the network description (sizes, activation, loss, layering)"
+    if info.activation not in HIDDEN or info.loss not in ("cross_entropy", "mse"):
+        return f"activation {info.activation!r} / loss {info.loss!r} not supported"
+    if problem.model.sense_sign != 1:
+        return "the training problem must be a minimisation"
+    return None
+
+
+def _weight_decay(problem: Problem, net: Network) -> float:
+    """``kappa`` from the objective's gradient in the weights at ``W = 1`` (checked at two
+    points: the objective must be the loss plus ``kappa/2 sum |W|^2``)."""
+    model = problem.model
+    obj = as_nonlinear(model.objective)
+    kappas = []
+    for w in (1.0, 2.0):
+        z = np.zeros(model.n)
+        for l in range(1, net.n_layers + 1):
+            v = model.variables[f"W{l}"]
+            z[v.offset : v.offset + v.size] = w
+        g = np.asarray(obj.vjp(z, np.ones(1)), dtype=float)
+        parts = [model.variables[f"W{l}"] for l in range(1, net.n_layers + 1)]
+        gw = np.concatenate([g[v.offset : v.offset + v.size] for v in parts]) / w
+        kappas.append(gw)
+    k = float(kappas[0][0])
+    if not all(np.allclose(kv, k, rtol=1e-9, atol=1e-12) for kv in kappas):
+        raise NotSupportedError("the objective is not the loss plus kappa/2 sum |W_l|^2")
+    return k
+
+
+def is_network(problem: Problem) -> bool:
+    """True when ``problem`` is an ``nn_training`` network the full-space methods take."""
+    return _why_not_network(problem) is None
