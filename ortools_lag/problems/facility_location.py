@@ -272,6 +272,9 @@ class FacilityLagrangianOptions(LagrangianHeuristicOptions):
         improves.
     gap_tol
         Stop once the relative gap is below this (optimality proven).
+    certify_max_vars
+        The HiGHS re-evaluation's size limit; its kept part (``x <= y``) has an integral LP, so
+        the default is large (about 1 s at 100 x 1000).
     """
 
     alpha0: float = Field(default=2.0, gt=0)
@@ -279,6 +282,7 @@ class FacilityLagrangianOptions(LagrangianHeuristicOptions):
     patience: int = Field(default=20, ge=1)
     heuristic_every: int = Field(default=10, ge=1)
     gap_tol: float = Field(default=1e-9, ge=0)
+    certify_max_vars: int = Field(default=1_000_000, ge=1)
 
 
 class FacilityLagrangianSolver(LagrangianHeuristicSolver):
@@ -294,30 +298,86 @@ class FacilityLagrangianSolver(LagrangianHeuristicSolver):
         assert isinstance(options, FacilityLagrangianOptions)
         data: FacilityLocationData = problem.data
         max_iter = options.max_iter or 5000
-        res = solve_facility_location(
-            data.fixed_costs,
-            data.costs,
-            max_iter=max_iter,
-            alpha0=options.alpha0,
-            alpha_min=options.alpha_min,
-            patience=options.patience,
-            heuristic_every=options.heuristic_every,
-            gap_tol=options.gap_tol,
-        )
-        if res.gap <= options.gap_tol:
+        rounds = _Rounds(data, options, max_iter)
+        rounds.run()
+        if rounds.gap <= options.gap_tol:
             term = Termination.CONVERGED
-        elif res.iterations >= max_iter:
+        elif rounds.timed_out:
+            term = Termination.TIME_LIMIT
+        elif rounds.used >= max_iter:
             term = Termination.ITERATION_LIMIT
         else:
             term = Termination.STALLED
         return Outcome(
-            bound=res.bound,
-            multipliers={"assign": res.multipliers},
-            x=data.point(res.open),
-            history=ascent_history(res.history, res.seconds),
-            iterations=res.iterations,
+            bound=rounds.bound,
+            multipliers={"assign": rounds.lam},
+            x=data.point(rounds.open),
+            history=ascent_history(rounds.history(), rounds.seconds),
+            iterations=rounds.used,
             termination=term,
             integral=data.integral,
             point_from="open/close/swap from the relaxation's open facilities",
-            info={"open_facilities": int(res.open.sum())},
+            info={"open_facilities": int(rounds.open.sum()), "restarts": rounds.restarts},
         )
+
+
+class _Rounds:
+    """The ascent of :func:`solve_facility_location` in rounds of ``10 * patience`` steps.
+
+    Each round restarts at the best multipliers; a round that does not raise the bound by a
+    relative ``1e-12`` halves the Polyak factor; ``time_limit`` is checked between rounds. (A
+    single long run can cycle: its test for a better bound has no tolerance, so rounding drift
+    of ``1e-14`` per step counts as progress and the factor is never halved.) The best bound
+    and the best solution are kept across rounds.
+    """
+
+    def __init__(
+        self, data: FacilityLocationData, options: FacilityLagrangianOptions, max_iter: int
+    ) -> None:
+        self.data, self.o, self.max_iter = data, options, max_iter
+        self.bound, self.lam = -np.inf, -data.costs.min(axis=0)
+        self.objective, self.open = np.inf, np.zeros(data.fixed_costs.size, dtype=bool)
+        self.used, self.restarts, self.seconds = 0, 0, 0.0
+        self.parts: list[dict[str, np.ndarray]] = []
+        self.timed_out = False
+
+    @property
+    def gap(self) -> float:
+        return float((self.objective - self.bound) / max(abs(self.objective), 1e-300))
+
+    def run(self) -> None:
+        o, alpha = self.o, self.o.alpha0
+        while self.used < self.max_iter and alpha >= o.alpha_min:
+            if o.time_limit is not None and self.seconds >= o.time_limit:
+                self.timed_out = True
+                break
+            budget = min(10 * o.patience, self.max_iter - self.used)
+            res = solve_facility_location(
+                self.data.fixed_costs,
+                self.data.costs,
+                max_iter=budget,
+                alpha0=alpha,
+                alpha_min=o.alpha_min,
+                patience=o.patience,
+                heuristic_every=o.heuristic_every,
+                gap_tol=o.gap_tol,
+                lam0=self.lam,
+            )
+            self.used += res.iterations
+            self.seconds += res.seconds
+            self.parts.append(res.history)
+            if res.objective < self.objective:
+                self.objective, self.open = res.objective, res.open.copy()
+            better = res.bound > self.bound + 1e-12 * max(1.0, abs(self.bound))
+            if res.bound > self.bound:
+                self.bound, self.lam = res.bound, res.multipliers.copy()
+            if self.gap <= o.gap_tol or res.iterations < budget:
+                break  # proven optimal, or the factor fell below alpha_min within the round
+            self.restarts += 1
+            alpha = alpha if better else alpha / 2.0
+
+    def history(self) -> dict[str, np.ndarray]:
+        out = {k: np.concatenate([h[k] for h in self.parts]) for k in self.parts[0]}
+        out["best_bound"] = np.maximum.accumulate(out["best_bound"])
+        out["best_primal"] = np.minimum.accumulate(out["best_primal"])
+        return out

@@ -253,6 +253,8 @@ class BeasleyOptions(LagrangianHeuristicOptions):
         Covers are built every this many iterations and whenever the bound improves.
     lns_rounds
         Ruin-and-recreate rounds on the best cover after the ascent.
+    certify_max_vars
+        The HiGHS re-evaluation's size limit; its kept part has no rows, so the default is large.
     """
 
     f0: float = Field(default=2.0, gt=0)
@@ -261,6 +263,7 @@ class BeasleyOptions(LagrangianHeuristicOptions):
     target_factor: float = Field(default=1.05, ge=1)
     heuristic_every: int = Field(default=10, ge=1)
     lns_rounds: int = Field(default=600, ge=0)
+    certify_max_vars: int = Field(default=1_000_000, ge=1)
 
 
 class BeasleySolver(LagrangianHeuristicSolver):

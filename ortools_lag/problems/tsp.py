@@ -45,7 +45,10 @@ single-commodity flow formulation has a weak LP relaxation: it is the referee fo
 instances only (about ``n <= 12`` within seconds). Likewise the engine's re-evaluation of the
 bound (:func:`~ortools_lag.solvers.loop.certify_bound`, HiGHS on the kept part ``root``,
 ``tree``, ``flow``, ``capacity``) is exact but a MIP: ``held_karp`` runs it up to
-``certify_highs_max_nodes`` nodes (default 10). For every size it re-evaluates
+``certify_highs_max_nodes`` nodes (default 10), and the generic methods (``subgradient``,
+``bundle``) run it at the end of every solve: beyond about 12 nodes pass them
+``certify="never"`` and check the bound with :func:`one_tree_certificate` (about 5 s at
+``n = 14``, over a minute at ``n = 17``). For every size ``held_karp`` re-evaluates
 :math:`L(\pi)` independently from the Model's own expressions, the reduced costs
 ``c + J_degree^T pi``, by :func:`scipy.sparse.csgraph.minimum_spanning_tree` (Kruskal, not our
 Prim) plus the two cheapest edges at node 0 (:func:`one_tree_certificate`). The benchmark
@@ -228,7 +231,8 @@ def read(path: str | Path, *, max_dimension: int = 20_000) -> Problem:
     (14, 'GEO')
     """
     inst = read_tsplib(path, max_dimension=max_dimension)
-    if inst.problem_type.upper() not in ("TSP", ""):
+    kind = inst.problem_type.strip().upper()
+    if kind and not kind.startswith("TSP"):
         raise SpecError(
             f"TYPE {inst.problem_type} is not a symmetric TSP", file=str(path), field="TYPE"
         )
@@ -303,7 +307,9 @@ def _problem(data: TSPData) -> Problem:
 
 
 # -- points: 1-trees and tours --------------------------------------------------------------------
-def _subtree_sizes(n_nodes: int, u: np.ndarray, v: np.ndarray, root: int) -> tuple:
+def _subtree_sizes(
+    n_nodes: int, u: np.ndarray, v: np.ndarray, root: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Parent of each node of the tree ``(u, v)`` rooted at ``root`` and each subtree's size.
 
     One BFS (scipy) and one sparse triangular solve ``(I - C) s = 1`` in BFS order, ``C`` the
@@ -316,9 +322,7 @@ def _subtree_sizes(n_nodes: int, u: np.ndarray, v: np.ndarray, root: int) -> tup
     pos = np.empty(n_nodes, dtype=np.int64)
     pos[order] = np.arange(n_nodes)
     kids = order[1:]
-    c = sp.csr_matrix(
-        (-np.ones(kids.size), (pos[pred[kids]], pos[kids])), shape=(n_nodes, n_nodes)
-    )
+    c = sp.csr_matrix((-np.ones(kids.size), (pos[pred[kids]], pos[kids])), shape=(n_nodes, n_nodes))
     sizes_in_order = spsolve_triangular(
         (sp.identity(n_nodes, format="csr") + c).tocsr(),
         np.ones(n_nodes),

@@ -18,14 +18,21 @@ lo, hi)`` and ``y += rho (A x + e - s)``. The primal residual is ``|A x + e - s|
 residual ``|rho A_j^T sum_{k > j} A_k dx_k|`` (Boyd et al. 2011, eq. 3.3 for more blocks); the
 penalty follows residual balancing (``rho_rule="balance"``), a geometric schedule
 (``"growth"``) or stays constant. Stop when ``r <= sqrt(m) tol + tol max(|Ax + e|, |s|)`` and
-``s <= sqrt(n) tol + tol |A^T y|``. The bound is the dual function ``q(lam)`` (``-inf`` where the
-relaxed problem is unbounded: then the status stays ``feasible`` even at a KKT point).
+``s <= sqrt(n) tol + tol |A^T y|`` (Boyd's test) and, on the certificate's scales, the largest
+violation and dual residual are below ``tol / 2``. The multipliers of the kept groups are then
+recovered from stationarity (:func:`~ortools_lag.solvers.admm_blocks.kept_multipliers`) and the
+point certified with every group's multiplier. The bound is the dual function ``q(lam)`` every
+``bound_every`` iterations (``-inf`` where the relaxed problem is unbounded, as for a free
+consensus variable: then the status stays ``feasible`` even at a certified KKT point).
 
 On an ``nn_training`` problem the blocks are the layers (see
 :mod:`ortools_lag.solvers.fullspace`): weights by least squares, pre-activations and outputs per
 sample, one multiplier step per sweep, on mini-batches when ``batch_size`` is given (the weights
 then use the statistics of every batch, those of the other batches from their last visit), with
-the primal/dual residual and violation history.
+the primal/dual residual and violation history. There ``rho`` is a penalty per sample, grown by
+``rho_growth`` per epoch after ``rho_warmup`` epochs while the violation exceeds ``tolerance``;
+the run has converged when the violation, the relative change of the per-sample blocks and the
+stationarity in the weights are below ``tolerance``.
 
 >>> import numpy as np
 >>> from ortools_lag import Model, solve
@@ -339,16 +346,15 @@ def train_admm(problem: Problem, options: AdmmOptions) -> Solution:
             trainer.update_weights()
             trainer.run(int(i), "sweep+dual")
         meas = trainer.measures()
-        rho = trainer.rho
+        rho, viol = trainer.rho, meas["violation"]
         pri, dua = meas["split_residual"], rho * meas["delta"]
-        scale = max(1.0, math.sqrt(sum(float(np.sum(z * z)) for z in trainer.z)))
-        if rule == "growth" and k >= o.rho_warmup:
+        if rule == "growth" and k >= o.rho_warmup and viol > o.tolerance:
             trainer.rho = min(rho * o.rho_growth, o.rho_max)
         elif rule == "balance" and pri > o.balance_ratio * dua:
             trainer.rho = min(rho * o.balance_factor, o.rho_max)
         elif rule == "balance" and dua > o.balance_ratio * pri:
             trainer.rho = rho / o.balance_factor
-        done = meas["violation"] <= o.tolerance and meas["delta"] <= o.tolerance * scale
+        done = max(viol, meas["change"], meas["stationarity"]) <= o.tolerance
         return {
             **meas,
             "rho": rho,

@@ -31,10 +31,14 @@ The augmented Lagrangian (penalty ``rho`` per sample: internally the loss is sum
   Sherman-Morrison solve for the softmax cross-entropy).
 
 Every per-sample update is independent across samples, so the samples are cut into shards that
-run through an executor (:mod:`ortools_lag.parallel`: serial, threads, processes, Dask); only the
-small statistics of the weight updates come back. ``admm`` (:mod:`ortools_lag.solvers.admm`)
-does one sweep per multiplier update; ``alm`` (:class:`FullspaceAlmSolver`) sweeps until the
-augmented Lagrangian's block minimisation settles, then updates the multipliers.
+run through an executor (:mod:`ortools_lag.parallel`: serial, threads, processes, Dask): a task
+carries its columns and returns them updated, with the small statistics the weight update needs
+(:mod:`ortools_lag.solvers.fullspace_blocks`). ``admm`` (:mod:`ortools_lag.solvers.admm`) does
+one sweep per multiplier update; ``alm`` (:func:`train_alm`, :class:`FullspaceAlmSolver`)
+sweeps until the block minimisation of the augmented Lagrangian settles, then updates the
+multipliers. The Solution reports the trained weights with the exact forward pass (feasible;
+``point="iterate"`` for the iterate itself), the layer multipliers, the KKT certificate there,
+the history (violation per layer, loss, penalty) and the iterate's violation in ``info``.
 
 >>> import numpy as np
 >>> from ortools_lag.problems import nn_training
@@ -88,6 +92,7 @@ __all__ = [
     "is_network",
     "train",
     "train_alm",
+    "uses_layers",
 ]
 
 log = logging.getLogger(__name__)
@@ -229,18 +234,28 @@ class Trainer:
         return merged
 
     def measures(self) -> dict[str, float]:
-        """Violation of every layer group (relative ``|z_l - sigma(...)|_F / max(1, |z_l|_F)``
-        and its largest), the loss, and ``|lambda|`` (model scale), from the last results."""
-        L = self.net.n_layers
+        """From the last results: the violation of every layer group (relative
+        ``|z_l - sigma(...)|_F / max(1, |z_l|_F)``) and the largest, the loss, the split
+        residual, the change of the per-sample blocks (absolute and relative ``change``) and
+        the stationarity in the weights (``max |dL/dW|``, model scale)."""
+        L, N = self.net.n_layers, self.net.n_samples
         done = [r for r in self.last if r is not None]
         viol = sum(r.viol for r in done)
         norm = sum(r.norm for r in done)
         rel = np.sqrt(viol) / np.maximum(1.0, np.sqrt(norm))
         out = {f"violation_layer{l + 1}": float(rel[l]) for l in range(L)}
         out["violation"] = float(np.max(rel))
-        out["loss"] = sum(r.loss for r in done) / self.net.n_samples
+        out["loss"] = sum(r.loss for r in done) / N
         out["split_residual"] = math.sqrt(sum(r.split for r in done))
         out["delta"] = math.sqrt(sum(r.delta for r in done))
+        out["change"] = out["delta"] / max(1.0, math.sqrt(float(np.sum(norm))))
+        grads = []  # dL/d[W b] = N kappa [W 0] - (z~ mult^T)^T, internal scale
+        for l in range(L):
+            Rm = sum(st[l][2] for st in self.stats)
+            G = -np.asarray(Rm).T
+            G[:, :-1] += N * self.net.weight_decay * self.W[l]
+            grads.append(float(np.max(np.abs(G))) / N)
+        out["stationarity"] = max(grads)
         return out
 
     def objective(self, loss: float) -> float:
@@ -352,24 +367,11 @@ def finish(
         rep = kkt.certify(model, x, lam, tol=tol)
     else:
         rep = certify_matrix_free(model, x, lam, tol=tol)
-    if rep.certified:
-        status = Status.OPTIMAL
+    if rep.certified:  # a KKT point; nothing proves it global (the model is not convex)
+        status = Status.LOCALLY_OPTIMAL
     else:
         status = Status.FEASIBLE if rep.primal_residual <= tol else Status.NO_SOLUTION
-    meas = trainer.measures()
-    n_epochs = max(1.0, sum(r.get("sweeps", 1.0) for r in records))
-    info = {
-        **info,
-        "violation": {f"layer{l + 1}": meas[f"violation_layer{l + 1}"] for l in range(L)},
-        "violation_max": meas["violation"],
-        "point": point,
-        "executor": trainer.executor.name,
-        "shards": max(len(s) for s in trainer.shards),
-        "batches": len(trainer.batches),
-        "rho": trainer.rho,
-        "seconds_per_epoch": seconds / n_epochs,
-        "split_multipliers": {f"layer{l + 1}": trainer.mu[l] / N for l in range(L - 1)},
-    }
+    info = {**info, **_facts(trainer, records, seconds), "point": point}
     note = "KKT point (local: the model is not convex)" if rep.certified else "; ".join(rep.notes)
     return Solution(
         status=status,
@@ -386,6 +388,25 @@ def finish(
         message=f"{solver} (full space): {term.value}; {note}",
         info=info,
     )
+
+
+def _facts(trainer: Trainer, records: list[dict[str, float]], seconds: float) -> dict[str, Any]:
+    """What ``info`` reports about a run: the iterate's violation per layer, how it ran, the
+    time per epoch (sweep) and the multipliers of the split ``a_l = W_l z_{l-1} + b_l``."""
+    L, N = trainer.net.n_layers, trainer.net.n_samples
+    meas = trainer.measures()
+    n_epochs = max(1.0, sum(r.get("sweeps", 1.0) for r in records))
+    return {
+        "violation": {f"layer{l + 1}": meas[f"violation_layer{l + 1}"] for l in range(L)},
+        "violation_max": meas["violation"],
+        "stationarity_weights": meas["stationarity"],
+        "executor": trainer.executor.name,
+        "shards": max(len(s) for s in trainer.shards),
+        "batches": len(trainer.batches),
+        "rho": trainer.rho,
+        "seconds_per_epoch": seconds / n_epochs,
+        "split_multipliers": {f"layer{l + 1}": trainer.mu[l] / N for l in range(L - 1)},
+    }
 
 
 def blas_single_thread() -> Any:
@@ -419,7 +440,13 @@ def warm_point(options: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | No
 class FullspaceAlmOptions(AlmOptions):
     """Options of ``alm``, with those of the full-space network method.
 
-    On an ``nn_training`` problem ``max_iter`` counts multiplier updates, ``inner_max_iter`` the
+    ``inner`` picks the inner minimisation: ``"layers"`` (the layer-wise block-coordinate
+    sweeps, ``nn_training`` problems only), ``"lbfgs"`` (the general method: L-BFGS-B on every
+    variable at once) or ``"auto"``: layers on ``nn_training`` problems of at least
+    ``layers_from`` variables, L-BFGS-B below (small networks, where it reaches a certified KKT
+    point quickly) and on every other model.
+
+    With layers, ``max_iter`` counts multiplier updates, ``inner_max_iter`` the
     block-coordinate sweeps between two of them (at most; default 3 on networks) and
     ``inner_tolerance`` the relative change of the per-sample blocks that ends the sweeps
     (default 1e-3 on networks); ``rho`` is the penalty per sample (default 1 on networks),
@@ -429,6 +456,8 @@ class FullspaceAlmOptions(AlmOptions):
 
     Attributes
     ----------
+    inner, layers_from
+        The inner minimisation and, for ``"auto"``, the size from which networks use layers.
     seed, x0
         Seed of the initial weights and shards; initial weights (and outputs) by name.
     point
@@ -440,6 +469,8 @@ class FullspaceAlmOptions(AlmOptions):
         Proximal weight on the weight updates.
     """
 
+    inner: Literal["auto", "layers", "lbfgs"] = "auto"
+    layers_from: int = Field(default=5000, ge=0)
     seed: int = 0
     x0: dict[str, Any] | None = None
     point: Literal["forward", "iterate"] = "forward"
@@ -467,9 +498,10 @@ def train_alm(problem: Problem, options: AlmOptions) -> Solution:
     """The augmented Lagrangian method on the full-space network: block-coordinate sweeps
     (weights, then per-sample blocks through the executor) until the relative change of the
     per-sample blocks is below ``inner_tolerance`` or ``inner_max_iter`` sweeps, then the
-    multiplier step ``lambda += rho c``; ``rho *= rho_growth`` when the violation did not fall
-    below a quarter of the previous one (up to ``rho_max``). Converged when the violation and the
-    last sweep's relative change are below ``tolerance``."""
+    multiplier step ``lambda += rho c``; ``rho *= rho_growth`` when the violation is above
+    ``tolerance`` and did not fall below a quarter of the previous one (up to ``rho_max``).
+    Converged when the violation, the last sweep's relative change and the stationarity in the
+    weights are below ``tolerance``."""
     t0 = time.perf_counter()
     net = Network.from_problem(problem)
     o, d = options, _ALM_NETWORK_DEFAULTS
@@ -499,10 +531,10 @@ def train_alm(problem: Problem, options: AlmOptions) -> Solution:
         rho = trainer.rho
         trainer.run(0, "dual")
         m = trainer.measures()
-        if m["violation"] > 0.25 * prev[0]:
+        if m["violation"] > max(0.25 * prev[0], o.tolerance):
             trainer.rho = min(trainer.rho * growth, rho_max)
         prev[0] = m["violation"]
-        done = m["violation"] <= o.tolerance and change <= o.tolerance
+        done = max(m["violation"], change, m["stationarity"]) <= o.tolerance
         return {**m, "rho": rho, "sweeps": float(n), "change": change, "converged": float(done)}
 
     try:
@@ -525,9 +557,26 @@ def train_alm(problem: Problem, options: AlmOptions) -> Solution:
         trainer.close()
 
 
+def uses_layers(problem: Problem, options: AlmOptions) -> bool:
+    """Whether ``alm`` runs the layer-wise method (see :class:`FullspaceAlmOptions`).
+
+    Raises
+    ------
+    NotSupportedError
+        For ``inner="layers"`` on a problem that is not a network.
+    """
+    inner = getattr(options, "inner", "auto")
+    if inner == "lbfgs":
+        return False
+    if inner == "layers":
+        Network.from_problem(problem)  # raises, saying why not
+        return True
+    return is_network(problem) and problem.model.n >= getattr(options, "layers_from", 5000)
+
+
 class FullspaceAlmSolver(AlmSolver):
-    """``alm``: the full-space layer-wise method on ``nn_training`` problems, the general
-    augmented Lagrangian (inner L-BFGS-B) on every other model."""
+    """``alm``: the full-space layer-wise method on ``nn_training`` networks (see
+    ``inner``), the general augmented Lagrangian (inner L-BFGS-B) on every other model."""
 
     Options = FullspaceAlmOptions
 
@@ -536,6 +585,6 @@ class FullspaceAlmSolver(AlmSolver):
 
     def solve(self, problem: Problem, options: SolverOptions) -> Solution:
         assert isinstance(options, AlmOptions)
-        if is_network(problem):
+        if uses_layers(problem, options):
             return train_alm(problem, options)
         return super().solve(problem, options)

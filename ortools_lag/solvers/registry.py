@@ -26,7 +26,7 @@ REGISTRY: dict[str, str] = {
     # our own dual and primal-dual methods
     "subgradient": "ortools_lag.solvers.subgradient:SubgradientSolver",
     "bundle": "ortools_lag.solvers.bundle:BundleSolver",
-    "alm": "ortools_lag.solvers.alm:AlmSolver",
+    "alm": "ortools_lag.solvers.fullspace:FullspaceAlmSolver",
     "admm": "ortools_lag.solvers.admm:AdmmSolver",
     "adjoint": "ortools_lag.solvers.adjoint:AdjointSolver",
     "pdhg": "ortools_lag.solvers.pdhg_solver:PdhgSolver",
