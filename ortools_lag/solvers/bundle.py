@@ -132,7 +132,16 @@ def solve_master(
         np.full(m, float(u)),
         np.zeros(m + 1, dtype=np.int32),
     )
+    # HiGHS's QP solver can cycle on degenerate masters: cap it, and fall back to a proximal
+    # step on the newest cut (every bound still comes from evaluating q, so it stays valid)
+    h.setOptionValue("qp_iteration_limit", 50 * (m + k) + 1000)
+    h.setOptionValue("time_limit", 10.0)
     h.run()
+    if h.getModelStatus().name != "kOptimal":
+        d = np.clip(G[-1] / float(u), d_lo, d_hi)
+        alpha = np.zeros(k)
+        alpha[-1] = 1.0
+        return d, float(a[-1] + G[-1] @ d), alpha
     sol = h.getSolution()
     z = np.asarray(sol.col_value, dtype=float)
     alpha = np.maximum(-np.asarray(sol.row_dual, dtype=float), 0.0)
