@@ -29,6 +29,8 @@ import numpy as np
 
 from ortools_lag.errors import SpecError
 
+from .text import read_text, select_problem
+
 __all__ = ["GAPInstance", "NumberTokens", "count_gap", "parse_gap", "read_gap", "read_gap_all"]
 
 
@@ -212,14 +214,7 @@ def parse_gap(text: str, problem: int = 1, source: str = "<string>") -> GAPInsta
     (1, 2)
     """
     problems = _all(text, source)
-    if not 1 <= problem <= len(problems):
-        raise SpecError(
-            f"problem {problem} is out of range: the file holds problems 1..{len(problems)}",
-            file=source,
-            field="problem",
-            choices=[str(k) for k in range(1, len(problems) + 1)],
-        )
-    return problems[problem - 1]
+    return select_problem(problems, problem, source)
 
 
 def read_gap(path: str | Path, problem: int = 1) -> GAPInstance:
@@ -235,7 +230,7 @@ def read_gap(path: str | Path, problem: int = 1) -> GAPInstance:
     [[7.0]]
     """
     path = Path(path)
-    return parse_gap(path.read_text(), problem=problem, source=str(path))
+    return parse_gap(read_text(path), problem=problem, source=str(path))
 
 
 def read_gap_all(path: str | Path) -> list[GAPInstance]:
@@ -251,7 +246,7 @@ def read_gap_all(path: str | Path) -> list[GAPInstance]:
     ['g-1', 'g-2']
     """
     path = Path(path)
-    return _all(path.read_text(), str(path))
+    return _all(read_text(path), str(path))
 
 
 def count_gap(path: str | Path) -> int:
@@ -267,4 +262,4 @@ def count_gap(path: str | Path) -> int:
     1
     """
     path = Path(path)
-    return NumberTokens(path.read_text(), str(path)).int("problems", minimum=1)
+    return NumberTokens(read_text(path), str(path)).int("problems", minimum=1)

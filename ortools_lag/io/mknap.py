@@ -24,6 +24,8 @@ import numpy as np
 from ortools_lag.errors import SpecError
 from ortools_lag.io.gap import NumberTokens
 
+from .text import read_text, select_problem
+
 __all__ = ["MKnapInstance", "parse_mknap", "read_mknap", "read_mknap_all"]
 
 
@@ -97,14 +99,7 @@ def parse_mknap(text: str, problem: int = 1, source: str = "<string>") -> MKnapI
     True
     """
     problems = _all(text, source)
-    if not 1 <= problem <= len(problems):
-        raise SpecError(
-            f"problem {problem} is out of range: the file holds problems 1..{len(problems)}",
-            file=source,
-            field="problem",
-            choices=[str(k) for k in range(1, len(problems) + 1)],
-        )
-    return problems[problem - 1]
+    return select_problem(problems, problem, source)
 
 
 def read_mknap(path: str | Path, problem: int = 1) -> MKnapInstance:
@@ -120,7 +115,7 @@ def read_mknap(path: str | Path, problem: int = 1) -> MKnapInstance:
     5.0
     """
     path = Path(path)
-    return parse_mknap(path.read_text(), problem=problem, source=str(path))
+    return parse_mknap(read_text(path), problem=problem, source=str(path))
 
 
 def read_mknap_all(path: str | Path) -> list[MKnapInstance]:
@@ -136,4 +131,4 @@ def read_mknap_all(path: str | Path) -> list[MKnapInstance]:
     [[3.0], [1.0]]
     """
     path = Path(path)
-    return _all(path.read_text(), str(path))
+    return _all(read_text(path), str(path))

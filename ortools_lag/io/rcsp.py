@@ -25,6 +25,8 @@ import numpy as np
 from ortools_lag.errors import SpecError
 from ortools_lag.io.gap import NumberTokens
 
+from .text import read_text
+
 __all__ = ["RCSPInstance", "parse_rcsp", "read_rcsp"]
 
 
@@ -152,4 +154,4 @@ def read_rcsp(path: str | Path) -> RCSPInstance:
     [3.0]
     """
     path = Path(path)
-    return parse_rcsp(path.read_text(), source=str(path))
+    return parse_rcsp(read_text(path), source=str(path))

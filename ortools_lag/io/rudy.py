@@ -25,6 +25,8 @@ import numpy as np
 from ortools_lag.errors import SpecError
 from ortools_lag.io.gap import NumberTokens
 
+from .text import read_text
+
 __all__ = ["RudyGraph", "parse_rudy", "read_rudy"]
 
 
@@ -117,4 +119,4 @@ def read_rudy(path: str | Path) -> RudyGraph:
     6.0
     """
     path = Path(path)
-    return parse_rudy(path.read_text(), source=str(path))
+    return parse_rudy(read_text(path), source=str(path))

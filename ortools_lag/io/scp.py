@@ -25,6 +25,8 @@ import scipy.sparse as sp
 
 from ortools_lag.errors import SpecError
 
+from .text import read_text
+
 __all__ = ["SetCoverInstance", "parse_scp", "read_scp", "token_line"]
 
 
@@ -184,8 +186,5 @@ def read_scp(path: str | Path) -> SetCoverInstance:
     (2, 2)
     """
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise SpecError(f"cannot read: {exc.strerror}", file=str(path)) from exc
+    text = read_text(path)
     return parse_scp(text, file=str(path), name=path.stem)

@@ -42,6 +42,8 @@ import numpy as np
 
 from ortools_lag.errors import SpecError
 
+from .text import read_text
+
 __all__ = [
     "WEIGHT_FORMATS",
     "WEIGHT_TYPES",
@@ -511,10 +513,7 @@ def read_tsplib(path: str | Path, *, max_dimension: int = 20_000) -> TSPLIBInsta
     np.int64(4)
     """
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise SpecError(f"cannot read: {exc.strerror}", file=str(path)) from exc
+    text = read_text(path)
     return parse_tsplib(text, file=str(path), max_dimension=max_dimension)
 
 
@@ -574,8 +573,5 @@ def read_tour(path: str | Path, *, dimension: int | None = None) -> np.ndarray:
     [1, 0]
     """
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise SpecError(f"cannot read: {exc.strerror}", file=str(path)) from exc
+    text = read_text(path)
     return parse_tour(text, file=str(path), dimension=dimension)

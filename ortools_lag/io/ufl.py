@@ -25,6 +25,8 @@ import numpy as np
 from ortools_lag.errors import SpecError
 from ortools_lag.io.scp import token_line
 
+from .text import read_text
+
 __all__ = ["FacilityLocationInstance", "parse_ufl", "parse_ufl_opt", "read_ufl", "read_ufl_opt"]
 
 
@@ -166,10 +168,7 @@ def read_ufl(path: str | Path) -> FacilityLocationInstance:
     (1, 2)
     """
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise SpecError(f"cannot read: {exc.strerror}", file=str(path)) from exc
+    text = read_text(path)
     return parse_ufl(text, file=str(path), name=path.stem)
 
 
@@ -235,8 +234,5 @@ def read_ufl_opt(
     7.0
     """
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise SpecError(f"cannot read: {exc.strerror}", file=str(path)) from exc
+    text = read_text(path)
     return parse_ufl_opt(text, file=str(path), n=n, m=m)
