@@ -70,7 +70,7 @@ from ..errors import ModelError
 from ..model import Model
 from ..problem import Problem, Relaxation
 from ..result import Solution, Status
-from .graphs import Table, bipartite_violation, col_sums, linear_objective, row_sums, table_from
+from .graphs import Table, bipartite_violation, table_from
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -198,8 +198,8 @@ def _problem(table: Table, name: str) -> Problem:
     ok = table.allowed
     model = Model(name)
     x = model.var("x", (n, m), lb=0.0, ub=None if ok.all() else np.where(ok, np.inf, 0.0))
-    model.minimize(linear_objective(x, np.where(ok, table.cost, 0.0)))
-    rs, cs = row_sums(x, (n, m)), col_sums(x, (n, m))
+    model.minimize((np.where(ok, table.cost, 0.0) * x).sum())
+    rs, cs = x.sum(axis=1), x.sum(axis=0)
     model.add("person", rs <= 1 if person == "<=" else rs == 1)
     model.add("object", cs <= 1 if obj == "<=" else cs == 1)
     relax = Relaxation(

@@ -44,15 +44,12 @@ __all__ = [
     "Table",
     "arcs_from",
     "bipartite_violation",
-    "col_sums",
     "flow_rows",
     "from_arrays",
     "from_networkx",
     "from_sparse",
     "incidence",
-    "linear_objective",
     "require_finite",
-    "row_sums",
     "table_from",
 ]
 
@@ -440,46 +437,6 @@ def _table_from_graph(graph: nx.Graph, rows: Sequence[Hashable] | None, weight: 
     if c.size == 0:
         raise ModelError("the graph needs row and column nodes (rows=, or node bipartite=0/1)")
     return Table(c, tuple(rows), tuple(cols))
-
-
-def _index_dtype(size: int) -> type[np.signedinteger]:
-    """int32 indices while they fit (what scipy.sparse would pick), else int64."""
-    return np.int32 if size < 2**31 - 1 else np.int64
-
-
-def row_sums(x: Any, shape: tuple[int, int]) -> Any:
-    """``x.sum(axis=1)`` of an ``(n, m)`` variable block, built as one sparse matrix."""
-    from ..model import AffineExpr
-
-    n, m = shape
-    k = _index_dtype(n * m)
-    R = sp.csr_matrix(
-        (np.ones(n * m), np.arange(n * m, dtype=k), np.arange(0, n * m + 1, m, dtype=k)), (n, n * m)
-    )
-    return AffineExpr({x: R}, np.zeros(n), (n,))
-
-
-def col_sums(x: Any, shape: tuple[int, int]) -> Any:
-    """``x.sum(axis=0)`` of an ``(n, m)`` variable block, built as one sparse matrix."""
-    from ..model import AffineExpr
-
-    n, m = shape
-    k = _index_dtype(n * m)
-    idx = np.arange(n * m, dtype=k).reshape(n, m).T.ravel()
-    C = sp.csr_matrix((np.ones(n * m), idx, np.arange(0, n * m + 1, n, dtype=k)), (m, n * m))
-    return AffineExpr({x: C}, np.zeros(m), (m,))
-
-
-def linear_objective(x: Any, cost: FloatArray) -> Any:
-    """``sum(cost * x)`` as one sparse row (no intermediate diagonal matrix)."""
-    from ..model import AffineExpr
-
-    c = np.asarray(cost, dtype=np.float64).ravel()
-    k = _index_dtype(c.size)
-    row = sp.csr_matrix(
-        (c, np.arange(c.size, dtype=k), np.array([0, c.size], dtype=k)), (1, c.size)
-    )
-    return AffineExpr({x: row}, np.zeros(1), ())
 
 
 def bipartite_violation(

@@ -52,7 +52,7 @@ from ..errors import ModelError
 from ..model import Model
 from ..problem import Problem, Relaxation
 from ..result import Solution
-from .graphs import Arcs, arcs_from, flow_rows, linear_objective, require_finite
+from .graphs import Arcs, arcs_from, flow_rows, require_finite
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -235,7 +235,7 @@ def _problem(
     data = MinCostFlowData(arcs, cost, low, cap, require_finite("supply", b))
     m = Model(name)
     x = m.var("x", arcs.m, lb=low, ub=cap)
-    m.minimize(linear_objective(x, cost))
+    m.minimize(cost @ x)
     m.add("flow", flow_rows(x, arcs, data.supply))
     finite = bool(np.all(np.isfinite(cap)))
     relax = Relaxation(

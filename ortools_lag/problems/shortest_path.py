@@ -67,7 +67,7 @@ from ..errors import ModelError
 from ..model import Model
 from ..problem import Problem, Relaxation
 from ..result import Solution, Status
-from .graphs import Arcs, arcs_from, flow_rows, linear_objective, require_finite
+from .graphs import Arcs, arcs_from, flow_rows, require_finite
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -286,7 +286,7 @@ def _problem(
     data = ShortestPathData(arcs, cost, s, t, upper, b, reachable)
     m = Model(name)
     x = m.var("x", arcs.m, lb=0.0, ub=upper)
-    m.minimize(linear_objective(x, cost))
+    m.minimize(cost @ x)
     m.add("flow", flow_rows(x, arcs, b))
     finite = upper is not None and bool(np.all(np.isfinite(upper)))
     relax = Relaxation(

@@ -50,10 +50,7 @@ from ..result import Solution
 from .graphs import (
     Table,
     bipartite_violation,
-    col_sums,
-    linear_objective,
     require_finite,
-    row_sums,
     table_from,
 )
 
@@ -195,9 +192,9 @@ def _problem(table: Table, s: FloatArray, d: FloatArray, name: str) -> Problem:
     ok = table.allowed
     model = Model(name)
     x = model.var("x", (m, n), lb=0.0, ub=None if ok.all() else np.where(ok, np.inf, 0.0))
-    model.minimize(linear_objective(x, np.where(ok, table.cost, 0.0)))
-    model.add("supply", row_sums(x, (m, n)) <= s)
-    model.add("demand", col_sums(x, (m, n)) >= d)
+    model.minimize((np.where(ok, table.cost, 0.0) * x).sum())
+    model.add("supply", x.sum(axis=1) <= s)
+    model.add("demand", x.sum(axis=0) >= d)
     relax = Relaxation(
         relax=("demand",),
         oracle=_oracle(data),
