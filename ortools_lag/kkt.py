@@ -54,7 +54,8 @@ def _finite_max(*arrays: np.ndarray) -> float:
 
 
 def _inf_norm(a: np.ndarray) -> float:
-    return float(np.max(np.abs(a))) if a.size else 0.0
+    """``max |a|`` (``nan`` if ``a`` has one) by two reductions, without an ``|a|`` copy."""
+    return float(np.maximum(abs(a.max()), abs(a.min()))) if a.size else 0.0
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class Evaluation:
     f: float  # user-sense objective
     grad: np.ndarray  # gradient of the minimisation objective
     values: np.ndarray  # all group rows, in group order
-    jac: sp.csr_matrix  # Jacobian of all rows
+    jac: sp.spmatrix  # Jacobian of all rows (CSR, or one group's CSC)
     lo: np.ndarray
     hi: np.ndarray
     signs: np.ndarray  # per row: +1 or -1 (">=" groups)
@@ -73,12 +74,20 @@ class Evaluation:
     slices: dict[str, slice]
 
 
+def _dense_row(J: Any) -> np.ndarray:
+    """The one row of the sparse ``1 x n`` matrix ``J`` as a dense vector."""
+    J = sp.csr_matrix(J)
+    if J.nnz == J.shape[1] and J.has_canonical_format:  # every entry stored, in order
+        return np.array(J.data, dtype=float)
+    return np.asarray(J.toarray(), dtype=float).ravel()
+
+
 def evaluate(model: Model, z: np.ndarray) -> Evaluation:
     """Evaluate objective, gradient, group values and Jacobian at the global vector ``z``."""
     n = model.n
     s = model.sense_sign
     f = model.objective_value(z)
-    grad = s * np.asarray(model.objective.jacobian(z, n).todense()).ravel()
+    grad = s * _dense_row(model.objective.jacobian(z, n))
     vals, jacs, los, his, signs, rhs, slices = [], [], [], [], [], [], {}
     start = 0
     for name, g in model.groups.items():
@@ -95,13 +104,16 @@ def evaluate(model: Model, z: np.ndarray) -> Evaluation:
     def cat(parts: list[np.ndarray]) -> np.ndarray:
         return np.concatenate(parts) if parts else np.zeros(0)
 
-    jac = sp.vstack(jacs, format="csr") if jacs else sp.csr_matrix((0, n))
+    if len(jacs) == 1:  # kept as it is (an incidence matrix stays CSC)
+        jac = jacs[0]
+    else:
+        jac = sp.vstack(jacs, format="csr") if jacs else sp.csr_matrix((0, n))
     return Evaluation(
         z=z,
         f=f,
         grad=grad,
         values=cat(vals),
-        jac=sp.csr_matrix(jac),
+        jac=jac,
         lo=cat(los),
         hi=cat(his),
         signs=cat(signs),
@@ -112,7 +124,7 @@ def evaluate(model: Model, z: np.ndarray) -> Evaluation:
 
 def _as_vector(model: Model, x: Mapping[str, Any] | np.ndarray) -> np.ndarray:
     if isinstance(x, np.ndarray) and x.ndim == 1 and x.shape[0] == model.n:
-        return x.astype(float)
+        return np.asarray(x, dtype=float)  # read only here: no copy
     return model.join(dict(x))  # type: ignore[arg-type]
 
 
@@ -124,12 +136,45 @@ def _signed_rows(model: Model, ev: Evaluation, lam: Mapping[str, Any] | None) ->
     return y * ev.signs
 
 
-def _primal(model: Model, ev: Evaluation) -> tuple[float, float]:
-    lb, ub = model.lower_bounds(), model.upper_bounds()
+@dataclass(frozen=True)
+class _Box:
+    """The variable bounds with their finiteness masks, computed once per check."""
+
+    lb: np.ndarray
+    ub: np.ndarray
+    lb_finite: np.ndarray
+    ub_finite: np.ndarray
+
+    @classmethod
+    def of(cls, model: Model) -> _Box:
+        lb, ub = model.lower_bounds(), model.upper_bounds()
+        return cls(lb, ub, np.isfinite(lb), np.isfinite(ub))
+
+    def scale(self) -> float:
+        """``max |finite bound|`` (0 when none)."""
+        return max(_finite_norm(self.lb, self.lb_finite), _finite_norm(self.ub, self.ub_finite))
+
+    def violation(self, z: np.ndarray) -> float:
+        """``max(0, lb - z, z - ub)`` over all entries (``nan`` if ``z`` has one)."""
+        worst = 0.0
+        if self.lb_finite.any():
+            worst = max(worst, float(np.max(self.lb - z, initial=0.0)))
+        if self.ub_finite.any():
+            worst = max(worst, float(np.max(z - self.ub, initial=0.0)))
+        return worst if not np.isnan(z).any() else math.nan
+
+
+def _finite_norm(a: np.ndarray, finite: np.ndarray) -> float:
+    """``max |a|`` over the entries where ``finite`` holds (0 when none)."""
+    if finite.all():
+        return _inf_norm(a)
+    return float(np.max(np.abs(a), where=finite, initial=0.0)) if finite.any() else 0.0
+
+
+def _primal(model: Model, ev: Evaluation, box: _Box) -> tuple[float, float]:
     row_v = np.maximum(np.maximum(ev.lo - ev.values, ev.values - ev.hi), 0.0)
-    col_v = np.maximum(np.maximum(lb - ev.z, ev.z - ub), 0.0)
-    scale = max(ev.rhs_scale, 1.0 + _finite_max(lb, ub))
-    viol = max(_inf_norm(row_v), _inf_norm(col_v))
+    scale = max(ev.rhs_scale, 1.0 + box.scale())
+    viol = max(_inf_norm(row_v), box.violation(ev.z))
     ints = model.integrality()
     integ = _inf_norm(ev.z[ints] - np.round(ev.z[ints])) if ints.any() else 0.0
     return viol / scale, integ
@@ -158,6 +203,36 @@ def _bounded_part(mult: np.ndarray, diff: np.ndarray, bound: np.ndarray) -> np.n
     return mult * np.where(np.isfinite(bound), diff, 0.0)
 
 
+def _without(mask: np.ndarray, finite: np.ndarray) -> np.ndarray | None:
+    """``mask & ~finite`` (``None`` when every bound is finite)."""
+    if finite.all():
+        return None
+    return mask if not finite.any() else mask & ~finite
+
+
+def _columns(r: np.ndarray, z: np.ndarray, box: _Box) -> tuple[np.ndarray | None, np.ndarray]:
+    """Reduced costs against the bounds: the entries with no bound to hold them (``r > 0`` at
+    a missing lower bound, ``r < 0`` at a missing upper one; ``None`` if there are none) and the
+    bound multipliers' terms ``r+ (lb - z) + r- (z - ub)`` on the finite sides."""
+    pos, neg = r > 0, r < 0
+    bad_lo, bad_hi = _without(pos, box.lb_finite), _without(neg, box.ub_finite)
+    bad = bad_lo if bad_hi is None else bad_hi if bad_lo is None else bad_lo | bad_hi
+    parts = []
+    with np.errstate(invalid="ignore"):
+        for side, bound, finite, clip in (
+            (pos, box.lb, box.lb_finite, np.maximum),
+            (neg, box.ub, box.ub_finite, np.minimum),
+        ):
+            if finite.all():  # r+ (lb - z) or r- (ub - z): no bound is infinite, no mask
+                term = np.subtract(bound, z)
+                term *= clip(r, 0.0)
+                parts.append(term)
+            elif finite.any():
+                parts.append(np.where(side & finite, r * (bound - z), 0.0))
+    terms = parts[0] + parts[1] if len(parts) == 2 else parts[0] if parts else np.zeros_like(r)
+    return (bad if bad is not None and bad.any() else None), terms
+
+
 def certify_with_reduced_costs(
     model: Model,
     x: Mapping[str, Any] | np.ndarray,
@@ -170,36 +245,32 @@ def certify_with_reduced_costs(
     z = _as_vector(model, x)
     ev = evaluate(model, z)
     y = _signed_rows(model, ev, multipliers)
-    primal, integ = _primal(model, ev)
-    lb, ub = model.lower_bounds(), model.upper_bounds()
+    box = _Box.of(model)
+    primal, integ = _primal(model, ev, box)
     cscale = 1.0 + _inf_norm(ev.grad)
-    r = ev.grad + ev.jac.T @ y
+    r = ev.jac.T @ y
+    r += ev.grad
     # multipliers on missing sides (wrong sign) and reduced costs on missing bounds
     bad_rows = np.where(y > 0, ~np.isfinite(ev.hi), False) | np.where(
         y < 0, ~np.isfinite(ev.lo), False
     )
     sign_v = _inf_norm(y[bad_rows]) / cscale
-    r_bad = np.where(r > 0, ~np.isfinite(lb), False) | np.where(r < 0, ~np.isfinite(ub), False)
-    stat = _inf_norm(r[r_bad]) / cscale
+    r_bad, col_terms = _columns(r, z, box)
+    stat = 0.0 if r_bad is None else _inf_norm(r[r_bad]) / cscale
+    if not math.isfinite(float(r.sum())):  # nan multipliers certify nothing
+        stat = math.nan
     y_ok = np.where(bad_rows, 0.0, y)
-    r_ok = np.where(r_bad, 0.0, r)
-    yp, ym, rp, rm = (
-        np.maximum(y_ok, 0),
-        np.maximum(-y_ok, 0),
-        np.maximum(r_ok, 0),
-        np.maximum(-r_ok, 0),
-    )
+    yp, ym = np.maximum(y_ok, 0), np.maximum(-y_ok, 0)
     with np.errstate(invalid="ignore"):
         row_terms = _bounded_part(yp, ev.values - ev.hi, ev.hi) + _bounded_part(
             ym, ev.lo - ev.values, ev.lo
         )
-        col_terms = _bounded_part(rp, lb - z, lb) + _bounded_part(rm, z - ub, ub)
     fscale = 1.0 + abs(ev.f)
     comp = max(_inf_norm(row_terms), _inf_norm(col_terms)) / fscale
     f_min = model.sense_sign * ev.f
     lagr = f_min + float(row_terms.sum()) + float(col_terms.sum())
-    if model.has_linear_constraints and model.objective.degree <= 2:
-        lagr -= float(np.where(r_bad, r, 0.0) @ z)  # the z-free dual objective of an LP/QP
+    if r_bad is not None and model.has_linear_constraints and model.objective.degree <= 2:
+        lagr -= float(r[r_bad] @ z[r_bad])  # the z-free dual objective of an LP/QP
     dual = model.sense_sign * lagr
     gap = abs(ev.f - dual) / fscale
     notes = _notes(primal=primal, stationarity=stat, sign=sign_v, comp=comp, gap=gap, tol=tol)
@@ -241,7 +312,7 @@ def certify_feasible(
     """
     z = _as_vector(model, x)
     ev = evaluate(model, z)
-    primal, integ = _primal(model, ev)
+    primal, integ = _primal(model, ev, _Box.of(model))
     gap = abs(ev.f - bound) / max(1.0, abs(ev.f)) if math.isfinite(bound) else math.nan
     wrong_side = math.isfinite(bound) and model.sense_sign * (bound - ev.f) > gap_tol * max(
         1.0, abs(ev.f)

@@ -128,3 +128,31 @@ def test_bad_models_raise_model_error(build, match) -> None:
     x = m.var("x", 2)
     with pytest.raises(ModelError, match=match):
         build(m, x)
+
+
+def test_vector_dot_an_affine_expression_matches_numpy() -> None:
+    m = Model()
+    x = m.var("x", 3, lb=None)
+    y = m.var("y", 2, lb=None)
+    c = np.array([1.5, -2.0])
+    e = c @ (x[:2] + 2 * y + 1) + np.array([1.0, 0.0, 3.0]) @ x
+    z = RNG.normal(size=m.n)
+    xv, yv = z[:3], z[3:]
+    assert e.value(z)[0] == pytest.approx(c @ (xv[:2] + 2 * yv + 1) + xv[0] + 3 * xv[2])
+    assert e.matrix(m.n).toarray().tolist() == [[2.5, -2.0, 3.0, 3.0, -4.0]]
+
+
+def test_incidence_matrix_with_self_loops_and_parallel_arcs() -> None:
+    from ortools_lag.problems.graphs import incidence
+
+    tail = np.array([0, 1, 2, 2, 0, 3])
+    head = np.array([1, 2, 2, 0, 1, 1])  # arc 2 is a self-loop, arcs 0 and 4 are parallel
+    dense = np.zeros((4, 6))
+    for k, (u, v) in enumerate(zip(tail, head)):
+        if u != v:
+            dense[u, k], dense[v, k] = 1.0, -1.0
+    N = incidence(4, tail, head)
+    assert np.array_equal(N.toarray(), dense)
+    x = RNG.normal(size=6)
+    pi = RNG.normal(size=4)
+    assert np.allclose(N @ x, dense @ x) and np.allclose(N.T @ pi, dense.T @ pi)

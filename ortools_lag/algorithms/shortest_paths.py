@@ -52,9 +52,11 @@ from scipy.sparse.csgraph import dijkstra
 from ortools_lag.errors import ModelError
 
 __all__ = [
+    "ArcGraph",
     "BellmanFordResult",
     "ShortestPathTree",
     "arc_arrays",
+    "arc_graph",
     "bellman_ford",
     "check_potentials",
     "complete_potentials",
@@ -332,20 +334,34 @@ def find_negative_cycle(
 
 
 @dataclass(frozen=True, eq=False)
-class _Graph:
-    """A CSR matrix holding the cheapest arc of each ``(u, v)``; ``dropped``: the other arcs."""
+class ArcGraph:
+    """The arcs as a CSR cost matrix for ``scipy.sparse.csgraph``: the cheapest arc of each
+    ``(u, v)`` (zero-cost arcs kept as explicit entries); ``dropped``: the other parallel arcs.
+
+    Build it once with :func:`arc_graph` and hand it to :func:`shortest_paths` (and to
+    reachability searches) to skip the conversion.
+    """
 
     matrix: sp.csr_matrix
     dropped: IntArray
 
 
-def _csr(n: int, tail: IntArray, head: IntArray, cost: FloatArray) -> _Graph:
-    # One conversion: the real part sums the costs of parallel arcs, the imaginary part counts
-    # them (and no 0-cost arc is taken for a missing entry).
+def arc_graph(n: int, tail: IntArray, head: IntArray, cost: FloatArray) -> ArcGraph:
+    """The :class:`ArcGraph` of arcs ``tail[k] -> head[k]`` with costs ``cost[k]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = arc_graph(2, np.array([0, 0]), np.array([1, 1]), np.array([3.0, 2.0]))
+    >>> g.matrix.toarray().tolist(), g.dropped.tolist()
+    ([[0.0, 2.0], [0.0, 0.0]], [0])
+    """
+    matrix = sp.csr_matrix((cost, (tail, head)), shape=(n, n))  # sums parallel arcs
+    if matrix.nnz == tail.size:  # no parallel arcs: entries are the arcs' costs
+        return ArcGraph(matrix, np.empty(0, dtype=np.int64))
+    # The real part sums the costs of parallel arcs, the imaginary part counts them.
     tagged = sp.csr_matrix((cost + 1j, (tail, head)), shape=(n, n))
     matrix = sp.csr_matrix((tagged.data.real.copy(), tagged.indices, tagged.indptr), shape=(n, n))
-    if tagged.nnz == tail.size:
-        return _Graph(matrix, np.empty(0, dtype=np.int64))
     dup = np.flatnonzero(tagged.data.imag > 1.5)  # entries of parallel arcs, in key order
     rows = np.searchsorted(tagged.indptr, dup, side="right") - 1
     dup_keys = rows * n + tagged.indices[dup]
@@ -359,13 +375,18 @@ def _csr(n: int, tail: IntArray, head: IntArray, cost: FloatArray) -> _Graph:
     first = np.ones(cand.size, dtype=bool)
     first[1:] = keys[1:] != keys[:-1]
     matrix.data[dup] = cost[cand[first]]  # the cheapest of each group, groups in key order
-    return _Graph(matrix, cand[~first])
+    return ArcGraph(matrix, cand[~first])
 
 
 def _dijkstra(
-    n: int, tail: IntArray, head: IntArray, cost: FloatArray, source: int
+    n: int,
+    tail: IntArray,
+    head: IntArray,
+    cost: FloatArray,
+    source: int,
+    graph: ArcGraph | None = None,
 ) -> tuple[FloatArray, IntArray, IntArray]:
-    g = _csr(n, tail, head, cost)
+    g = arc_graph(n, tail, head, cost) if graph is None else graph
     dist, pred = dijkstra(g.matrix, indices=source, return_predecessors=True)
     pred = pred.astype(np.int64)
     pred[pred < 0] = -1
@@ -385,6 +406,7 @@ def shortest_paths(
     source: int,
     *,
     method: Literal["auto", "dijkstra", "johnson"] = "auto",
+    graph: ArcGraph | None = None,
 ) -> ShortestPathTree:
     """Single-source shortest paths with the node potentials that certify them.
 
@@ -398,6 +420,9 @@ def shortest_paths(
     method
         ``"dijkstra"`` (costs must be ``>= 0``), ``"johnson"`` (any costs; negative cycles
         detected and extracted) or ``"auto"``: Dijkstra unless a cost is negative.
+    graph
+        The :func:`arc_graph` of these arcs and costs, when the caller already has it
+        (Dijkstra then skips building it).
 
     Returns
     -------
@@ -421,7 +446,7 @@ def shortest_paths(
     if method not in ("auto", "dijkstra", "johnson"):
         raise ModelError(f"unknown method {method!r}; choose auto, dijkstra or johnson")
     if not negative:
-        dist, pred, pred_arc = _dijkstra(n, t, h, c, source)
+        dist, pred, pred_arc = _dijkstra(n, t, h, c, source, graph)
         return ShortestPathTree(source, dist, pred, pred_arc)
     bf = bellman_ford(n, t, h, c)
     if bf.negative_cycle is not None:
@@ -478,11 +503,11 @@ def complete_potentials(
     >>> complete_potentials(3, [0, 2], [1, 1], [1.0, 1.0], [0.0, 1.0, np.inf]).tolist()
     [0.0, 1.0, 0.0]
     """
-    t, h, c = arc_arrays(n, tail, head, cost, names=("cost",))
     p = np.array(pi, dtype=np.float64)
     unreached = ~np.isfinite(p)
     if not unreached.any():
         return p
+    t, h, c = arc_arrays(n, tail, head, cost, names=("cost",))
     base = np.zeros(n)
     if c.size and c.min() < 0:
         bf = bellman_ford(n, t, h, c)

@@ -15,13 +15,14 @@ from .expressions import (
 from .functions import matmul
 from .model import Model
 from .nonlinear import NonlinearExpr, as_nonlinear, data
-from .standard_form import StandardForm, to_standard_form
+from .standard_form import Layout, StandardForm, layout, to_standard_form
 from .variables import Var
 
 __all__ = [
     "AffineExpr",
     "Constraint",
     "Expr",
+    "Layout",
     "Model",
     "NonlinearExpr",
     "QuadExpr",
@@ -32,6 +33,7 @@ __all__ = [
     "concatenate",
     "data",
     "hstack",
+    "layout",
     "matmul",
     "quad_form",
     "sum_squares",

@@ -249,7 +249,9 @@ class AffineExpr(Expr):
     Parameters
     ----------
     coeffs
-        Sparse coefficient matrix (``size x v.size``) per variable block.
+        Sparse coefficient matrix (``size x v.size``) per variable block: CSR, or CSC where a
+        matrix is naturally column-wise (an incidence matrix: two entries per arc); every
+        operation accepts both.
     const
         Flat constant vector of length ``size``.
     shape
@@ -296,12 +298,18 @@ class AffineExpr(Expr):
         return AffineExpr(coeffs, self.const * scale, self.shape)
 
     def matrix(self, n: int) -> sp.csr_matrix:
-        """The coefficients as one sparse ``size x n`` matrix over the global columns."""
+        """The coefficients as one sparse ``size x n`` matrix over the global columns (CSR; CSC
+        when the expression's one coefficient block is CSC, as incidence matrices are). It may
+        share its arrays with the expression: read it, do not modify it in place."""
         if not self.coeffs:
             return sp.csr_matrix((self.size, n))
-        if len(self.coeffs) == 1:  # one block: shift its column indices, no conversion
+        if len(self.coeffs) == 1:  # one block: shift its columns, no conversion
             ((v, A),) = self.coeffs.items()
+            if isinstance(A, sp.csc_matrix):  # kept column-wise (incidence matrices)
+                return _shift_csc(A, v.offset, n)
             A = sp.csr_matrix(A)
+            if v.offset == 0 and A.shape[1] == n:  # the block is the whole vector: no copy
+                return A
             return sp.csr_matrix((A.data, A.indices + v.offset, A.indptr), shape=(self.size, n))
         parts = []
         for v, A in self.coeffs.items():
@@ -383,10 +391,28 @@ class QuadExpr(Expr):
         return sp.csr_matrix(H)
 
 
+def _shift_csc(A: sp.csc_matrix, offset: int, n: int) -> sp.csc_matrix:
+    """The CSC block ``A`` placed at columns ``offset:offset + A.shape[1]`` of ``n`` columns."""
+    if offset == 0 and A.shape[1] == n:
+        return A
+    ptr = np.concatenate(
+        (np.zeros(offset, A.indptr.dtype), A.indptr, np.full(n - offset - A.shape[1], A.nnz))
+    )
+    return sp.csc_matrix((A.data, A.indices, ptr), shape=(A.shape[0], n))
+
+
 def _row_csr(vec: np.ndarray) -> sp.csr_matrix:
     """A dense vector as a one-row CSR matrix, built without a COO detour."""
-    nz = np.flatnonzero(vec)
-    return sp.csr_matrix((vec[nz], nz, np.array([0, nz.size])), shape=(1, vec.shape[0]))
+    n = vec.shape[0]
+    itype = np.int32 if n < np.iinfo(np.int32).max else np.int64
+    if np.all(vec != 0):  # a dense row (an objective's costs): no gather
+        nz = np.arange(n, dtype=itype)
+        row = sp.csr_matrix((vec.astype(float), nz, np.array([0, n], itype)), shape=(1, n))
+    else:
+        nz = np.flatnonzero(vec).astype(itype)
+        row = sp.csr_matrix((vec[nz], nz, np.array([0, nz.size], itype)), shape=(1, n))
+    row.has_canonical_format = True  # sorted, distinct indices by construction
+    return row
 
 
 def as_expr(value: Any) -> Expr:
@@ -489,6 +515,8 @@ def _matmul(a: Any, b: Any) -> Expr:
         vec = np.asarray(M)
         if e.ndim == 0 or e.shape[-1 if side == "right" else 0] != vec.shape[0]:
             raise ModelError(f"shape mismatch in @: {e.shape} and {vec.shape}")
+        if e.ndim == 1 and isinstance(e, AffineExpr):
+            return _dot(e, vec)
         if e.ndim == 1:
             return (e * vec).sum()
         return (e * vec).sum(axis=-1) if side == "right" else (e * vec[:, None]).sum(axis=0)
@@ -499,6 +527,23 @@ def _matmul(a: Any, b: Any) -> Expr:
     if inner_e != inner_m:
         raise ModelError(f"shape mismatch in @: {e.shape} and {M.shape}")
     return _kron_apply(e, M, side)
+
+
+def _dot(e: AffineExpr, vec: np.ndarray) -> AffineExpr:
+    """``vec @ e`` for a 1-D affine ``e``: one coefficient row per block, ``A_v.T @ vec``."""
+    coeffs = {
+        v: _row_csr(vec if A is None else np.asarray(A.T @ vec).ravel()) for v, A in _blocks(e)
+    }
+    return AffineExpr(coeffs, np.array([float(vec @ e.const)]), ())
+
+
+def _blocks(e: AffineExpr) -> list[tuple[Var, Any]]:
+    """The coefficient blocks of ``e``; ``None`` for a variable block's own identity."""
+    from .variables import Var
+
+    if isinstance(e, Var):
+        return [(e, None)]
+    return list(e.coeffs.items())
 
 
 def _matmul_exprs(a: Expr, b: Expr) -> Expr:

@@ -29,7 +29,7 @@ from ..errors import NotSupportedError
 from .expressions import AffineExpr, QuadExpr
 from .model import Model
 
-__all__ = ["RowBlock", "StandardForm", "VarBlock", "to_standard_form"]
+__all__ = ["Layout", "RowBlock", "StandardForm", "VarBlock", "layout", "to_standard_form"]
 
 
 @dataclass(frozen=True)
@@ -53,36 +53,18 @@ class RowBlock:
 
 
 @dataclass(frozen=True)
-class StandardForm:
-    """Arrays of the standard form and the map back to names, shapes and signs."""
+class Layout:
+    """Where each variable block and constraint group sits in the global vectors: the map
+    between named values and the flat ``z`` / signed row multipliers ``y``, without the arrays
+    of the standard form (cheap to build for any model, affine or not)."""
 
-    c: np.ndarray
-    offset: float
-    A: sp.csr_matrix
-    row_lo: np.ndarray
-    row_hi: np.ndarray
-    lb: np.ndarray
-    ub: np.ndarray
-    integrality: np.ndarray
-    Q: sp.csc_matrix | None
-    sense: int
     var_blocks: dict[str, VarBlock]
     row_blocks: dict[str, RowBlock]
 
     @property
-    def n(self) -> int:
-        """Number of columns."""
-        return int(self.c.shape[0])
-
-    @property
-    def m(self) -> int:
+    def rows(self) -> int:
         """Number of rows."""
-        return int(self.A.shape[0])
-
-    @property
-    def is_mip(self) -> bool:
-        """True when some column is integer."""
-        return bool(self.integrality.any())
+        return max((b.stop for b in self.row_blocks.values()), default=0)
 
     def unpack_x(self, z: np.ndarray) -> dict[str, np.ndarray]:
         """Values by variable name."""
@@ -99,11 +81,65 @@ class StandardForm:
 
     def pack_rows(self, lam: dict[str, Any]) -> np.ndarray:
         """Signed row multipliers from group multipliers (missing groups are zero)."""
-        y = np.zeros(self.m)
+        y = np.zeros(self.rows)
         for k, b in self.row_blocks.items():
             if k in lam:
                 y[b.start : b.stop] = b.sign * np.asarray(lam[k], dtype=float).ravel()
         return y
+
+
+def layout(model: Model) -> Layout:
+    """The :class:`Layout` of ``model`` (no matrices are formed).
+
+    >>> from ortools_lag import Model
+    >>> m = Model(); x = m.var("x", 2)
+    >>> _ = m.add("cap", x.sum() <= 3); _ = m.add("low", x >= 1)
+    >>> lay = layout(m)
+    >>> lay.rows, lay.pack_rows({"low": [1.0, 2.0]}).tolist()
+    (3, [0.0, -1.0, -2.0])
+    """
+    rows, start = {}, 0
+    for name, g in model.groups.items():
+        rows[name] = RowBlock(start, start + g.size, g.shape, g.sign, g.sense)
+        start += g.size
+    blocks = {k: VarBlock(v.offset, v.offset + v.size, v.shape) for k, v in model.variables.items()}
+    return Layout(var_blocks=blocks, row_blocks=rows)
+
+
+@dataclass(frozen=True)
+class StandardForm(Layout):
+    """Arrays of the standard form and the map back to names, shapes and signs."""
+
+    c: np.ndarray
+    offset: float
+    A: sp.csr_matrix
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    lb: np.ndarray
+    ub: np.ndarray
+    integrality: np.ndarray
+    Q: sp.csc_matrix | None
+    sense: int
+
+    @property
+    def n(self) -> int:
+        """Number of columns."""
+        return int(self.c.shape[0])
+
+    @property
+    def m(self) -> int:
+        """Number of rows."""
+        return int(self.A.shape[0])
+
+    @property
+    def rows(self) -> int:
+        """Number of rows."""
+        return self.m
+
+    @property
+    def is_mip(self) -> bool:
+        """True when some column is integer."""
+        return bool(self.integrality.any())
 
     def objective(self, z: np.ndarray) -> float:
         """The minimisation objective ``c z + 0.5 z Q z + offset``."""
@@ -138,8 +174,7 @@ def to_standard_form(model: Model) -> StandardForm:
         When a constraint group is not affine (name given) or the objective is nonlinear.
     """
     c, offset, Q = _objective_parts(model)
-    mats, los, his, row_blocks = [], [], [], {}
-    start = 0
+    mats, los, his = [], [], []
     for name, g in model.groups.items():
         if not isinstance(g.body, AffineExpr):
             raise NotSupportedError(f"constraint group {name!r} is not affine: no standard form")
@@ -147,12 +182,8 @@ def to_standard_form(model: Model) -> StandardForm:
         lo, hi = g.bounds_without_constant()
         los.append(lo)
         his.append(hi)
-        row_blocks[name] = RowBlock(start, start + g.size, g.shape, g.sign, g.sense)
-        start += g.size
     A = sp.vstack(mats, format="csr") if mats else sp.csr_matrix((0, model.n))
-    var_blocks = {
-        k: VarBlock(v.offset, v.offset + v.size, v.shape) for k, v in model.variables.items()
-    }
+    lay = layout(model)
     return StandardForm(
         c=c,
         offset=offset,
@@ -164,6 +195,6 @@ def to_standard_form(model: Model) -> StandardForm:
         integrality=model.integrality(),
         Q=Q,
         sense=model.sense_sign,
-        var_blocks=var_blocks,
-        row_blocks=row_blocks,
+        var_blocks=lay.var_blocks,
+        row_blocks=lay.row_blocks,
     )

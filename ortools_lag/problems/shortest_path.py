@@ -62,7 +62,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import breadth_first_order
 
-from ..algorithms.shortest_paths import complete_potentials, shortest_paths
+from ..algorithms.shortest_paths import ArcGraph, arc_graph, complete_potentials, shortest_paths
 from ..errors import ModelError
 from ..model import Model
 from ..problem import Problem, Relaxation
@@ -78,6 +78,7 @@ __all__ = ["ShortestPathAnswer", "ShortestPathData", "build", "read", "solve_exa
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,6 +99,8 @@ class ShortestPathData:
         ``b``: the right-hand side of the conservation rows.
     reachable
         Nodes reachable from the source.
+    graph
+        The arcs as a csgraph cost matrix, built once (reachability, Dijkstra).
     """
 
     arcs: Arcs
@@ -107,6 +110,7 @@ class ShortestPathData:
     upper: FloatArray | None
     supply: FloatArray
     reachable: NDArray[np.bool_]
+    graph: ArcGraph
 
     @property
     def pair(self) -> bool:
@@ -120,18 +124,23 @@ class ShortestPathData:
         a = self.arcs
         z = np.asarray(x["x"], dtype=np.float64)
         pi = np.asarray(multipliers["flow"], dtype=np.float64)
-        scale = float(np.max(np.abs(self.cost), initial=0.0)) + float(a.n)
+        c = self.cost
+        scale = (max(abs(float(c.max())), abs(float(c.min()))) if c.size else 0.0) + float(a.n)
         if pi.shape != (a.n,) or not np.all(np.isfinite(pi)):
             return "finite potentials", math.inf, scale
-        rc = self.cost + pi[a.tail] - pi[a.head]
-        out = np.bincount(a.tail, z, a.n) - np.bincount(a.head, z, a.n)
+        rc = self.cost + pi[a.tail]
+        rc -= pi[a.head]
+        used = np.flatnonzero(z)  # a path or a tree: few arcs carry flow
+        zu, tu, hu = z[used], a.tail[used], a.head[used]
+        out = np.bincount(tu, zu, a.n) - np.bincount(hu, zu, a.n)
         worst = max(float(np.max(np.abs(out - self.supply), initial=0.0)), -float(z.min(initial=0)))
         free = rc
         if self.upper is not None:
             worst = max(worst, float(np.max(z - self.upper, initial=0.0)))
             free = rc[z < self.upper - 1e-9]
         worst = max(worst, -float(free.min(initial=0.0)))  # rc >= 0 where x may grow
-        worst = max(worst, float(np.max(rc[z > 1e-9], initial=0.0)))  # rc <= 0 where x may shrink
+        positive = used[zu > 1e-9]
+        worst = max(worst, float(np.max(rc[positive], initial=0.0)))  # rc <= 0 where x may shrink
         return "reduced costs >= 0, = 0 on used arcs; conservation; bounds", worst, scale
 
 
@@ -264,8 +273,10 @@ def read(
     return _problem(arcs, np.asarray(g.cost), s, t, upper, name)
 
 
-def _reach(n: int, tail: IntArray, head: IntArray, start: int) -> NDArray[np.bool_]:
-    graph = sp.csr_matrix((np.ones(tail.size), (tail, head)), shape=(n, n))
+def _reach(n: int, tail: IntArray, head: IntArray, start: int, graph: Any = None) -> BoolArray:
+    """Nodes reachable from ``start`` (breadth-first search on ``graph``'s structure)."""
+    if graph is None:
+        graph = sp.csr_matrix((np.ones(tail.size), (tail, head)), shape=(n, n))
     seen = np.zeros(n, dtype=bool)
     seen[breadth_first_order(graph, start, directed=True, return_predecessors=False)] = True
     return seen
@@ -275,7 +286,8 @@ def _problem(
     arcs: Arcs, cost: FloatArray, s: int, t: int | None, upper: FloatArray | None, name: str
 ) -> Problem:
     cost = require_finite("cost", cost)
-    reachable = _reach(arcs.n, arcs.tail, arcs.head, s)
+    graph = arc_graph(arcs.n, arcs.tail, arcs.head, cost)
+    reachable = _reach(arcs.n, arcs.tail, arcs.head, s, graph.matrix)
     b = np.zeros(arcs.n)
     if t is not None:
         b[s] += 1.0
@@ -283,7 +295,7 @@ def _problem(
     else:
         b[reachable] = -1.0
         b[s] = float(reachable.sum() - 1)
-    data = ShortestPathData(arcs, cost, s, t, upper, b, reachable)
+    data = ShortestPathData(arcs, cost, s, t, upper, b, reachable, graph)
     m = Model(name)
     x = m.var("x", arcs.m, lb=0.0, ub=upper)
     m.minimize(cost @ x)
@@ -382,7 +394,7 @@ def _exact(data: ShortestPathData) -> Exact:
         return Exact(Status.INFEASIBLE, farkas={"flow": y}, message=msg, info=_info("bfs"))
     negative = bool(c.size) and float(c.min()) < 0
     method: Literal["johnson", "dijkstra"] = "johnson" if negative else "dijkstra"
-    tree = shortest_paths(a.n, a.tail, a.head, c, data.source, method=method)
+    tree = shortest_paths(a.n, a.tail, a.head, c, data.source, method=method, graph=data.graph)
     if tree.negative_cycle is not None and tree.negative_cycle_arcs is not None:
         ray = np.zeros(a.m)
         ray[tree.negative_cycle_arcs] = 1.0
@@ -439,12 +451,16 @@ def tree_flow(n: int, tail: IntArray, pred_arc: IntArray, weight: FloatArray) ->
     parent[has] = tail[pred_arc[has]]
     depth = _depths(parent)
     size = np.asarray(weight, dtype=np.float64).copy()
-    order = np.argsort(-depth, kind="stable")
+    small = depth.max(initial=0) < np.iinfo(np.int16).max  # radix sort for small keys
+    order = np.argsort(-depth.astype(np.int16 if small else np.int64), kind="stable")
     cuts = np.flatnonzero(np.diff(depth[order])) + 1
     for level in np.split(order, cuts):
         if depth[level[0]] == 0:
             break
-        np.add.at(size, parent[level], size[level])
+        if 16 * level.size > n:  # a wide level: one dense pass beats scattered adds
+            size += np.bincount(parent[level], size[level], minlength=n)
+        else:
+            np.add.at(size, parent[level], size[level])
     flow = np.zeros(tail.size)
     flow[pred_arc[has]] = size[has]
     return flow

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import kkt
-from ..model import Model, StandardForm
+from ..model import Layout, Model
 from ..result import KKTReport, Solution, Status, Termination
 
 __all__ = ["RawResult", "finish"]
@@ -54,7 +54,7 @@ class RawResult:
 
 
 def finish(
-    model: Model, sf: StandardForm, raw: RawResult, *, solver: str, seconds: float, tol: float
+    model: Model, sf: Layout, raw: RawResult, *, solver: str, seconds: float, tol: float
 ) -> Solution:
     """Certify a backend's raw result and build the Solution."""
     common: dict[str, Any] = dict(
@@ -106,7 +106,7 @@ def _judge(claim: Status, rep: KKTReport) -> Status:
     return Status.FEASIBLE if feasible else Status.NO_SOLUTION
 
 
-def _finish_ray(model: Model, sf: StandardForm, raw: RawResult, common: dict[str, Any]) -> Solution:
+def _finish_ray(model: Model, sf: Layout, raw: RawResult, common: dict[str, Any]) -> Solution:
     status = raw.status
     ray: dict[str, dict[str, np.ndarray]] = {}
     rep = KKTReport(certified=False, kind="none", notes=("the backend gave no certificate",))
