@@ -147,7 +147,11 @@ class _Box:
 
     @classmethod
     def of(cls, model: Model) -> _Box:
-        lb, ub = model.lower_bounds(), model.upper_bounds()
+        if len(model.variables) == 1:  # one block: its own arrays, read only here
+            (v,) = model.variables.values()
+            lb, ub = v.lb.ravel(), v.ub.ravel()
+        else:
+            lb, ub = model.lower_bounds(), model.upper_bounds()
         return cls(lb, ub, np.isfinite(lb), np.isfinite(ub))
 
     def scale(self) -> float:
@@ -156,12 +160,17 @@ class _Box:
 
     def violation(self, z: np.ndarray) -> float:
         """``max(0, lb - z, z - ub)`` over all entries (``nan`` if ``z`` has one)."""
-        worst = 0.0
-        if self.lb_finite.any():
-            worst = max(worst, float(np.max(self.lb - z, initial=0.0)))
-        if self.ub_finite.any():
-            worst = max(worst, float(np.max(z - self.ub, initial=0.0)))
-        return worst if not np.isnan(z).any() else math.nan
+        worst, checked = 0.0, False
+        for bound, finite, sign in (
+            (self.lb, self.lb_finite, 1.0),
+            (self.ub, self.ub_finite, -1.0),
+        ):
+            if finite.any():  # (lb - z) or (z - ub); np.maximum keeps a nan of z
+                gap = np.subtract(bound, z) * sign
+                worst, checked = float(np.maximum(worst, np.max(gap, initial=0.0))), True
+        if not checked and np.isnan(z).any():
+            return math.nan
+        return worst
 
 
 def _finite_norm(a: np.ndarray, finite: np.ndarray) -> float:
@@ -175,7 +184,10 @@ def _primal(model: Model, ev: Evaluation, box: _Box) -> tuple[float, float]:
     row_v = np.maximum(np.maximum(ev.lo - ev.values, ev.values - ev.hi), 0.0)
     scale = max(ev.rhs_scale, 1.0 + box.scale())
     viol = max(_inf_norm(row_v), box.violation(ev.z))
-    ints = model.integrality()
+    if len(model.variables) == 1:  # one block: its own mask, read only here
+        ints = next(iter(model.variables.values())).integer_mask.ravel()
+    else:
+        ints = model.integrality()
     integ = _inf_norm(ev.z[ints] - np.round(ev.z[ints])) if ints.any() else 0.0
     return viol / scale, integ
 
