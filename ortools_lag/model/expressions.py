@@ -22,7 +22,7 @@ and ``degree`` (0, 1, 2, or 3 for "nonlinear").
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .constraints import Constraint
     from .variables import Var
 
-__all__ = ["AffineExpr", "Expr", "QuadExpr", "as_expr", "concatenate", "hstack", "vstack"]
+__all__ = ["AffineExpr", "Expr", "QuadExpr", "as_expr", "quad_form", "sum_squares"]
 
 Shape = tuple[int, ...]
 ArrayLike = Union[float, int, np.ndarray, Sequence[Any]]
@@ -558,74 +558,6 @@ def _matmul_exprs(a: Expr, b: Expr) -> Expr:
     from .functions import matmul  # other products of two blocks (W @ Z) are graph nodes
 
     return matmul(a, b)
-
-
-def concatenate(exprs: Iterable[Any], axis: int = 0) -> Expr:
-    """Concatenate affine or quadratic expressions along ``axis``.
-
-    >>> from ortools_lag import Model
-    >>> m = Model(); x = m.var("x", 2); y = m.var("y", 3)
-    >>> concatenate([x, 2 * y]).shape
-    (5,)
-    """
-    parts = [as_expr(e) for e in exprs]
-    if not parts:
-        raise ModelError("concatenate needs at least one expression")
-    try:
-        shapes = [np.empty(p.shape) for p in parts]
-        out_shape = np.concatenate(shapes, axis=axis).shape
-    except ValueError as exc:
-        raise ModelError(f"cannot concatenate shapes {[p.shape for p in parts]}") from exc
-    quads = [_as_quad(p) for p in parts]
-    flat_aff = _stack_affine([q.affine for q in quads])
-    terms = []
-    sizes = [p.size for p in parts]
-    offsets = np.concatenate([[0], np.cumsum(sizes)])
-    for q, off in zip(quads, offsets[:-1]):
-        for L, R, S in q.terms:
-            pad = sp.vstack(
-                [
-                    sp.csr_matrix((int(off), S.shape[1])),
-                    S,
-                    sp.csr_matrix((int(offsets[-1] - off - S.shape[0]), S.shape[1])),
-                ],
-                format="csr",
-            )
-            terms.append((L, R, pad))
-    # the stacked order is "blocks one after another"; permute to the C order of the result
-    order = np.concatenate(
-        [np.arange(o, o + s).reshape(p.shape) for o, s, p in zip(offsets[:-1], sizes, parts)],
-        axis=axis,
-    ).ravel()
-    stacked: Expr = QuadExpr(flat_aff, terms) if terms else flat_aff
-    return stacked._take(order, out_shape)
-
-
-def _stack_affine(parts: list[AffineExpr]) -> AffineExpr:
-    keys: dict[Var, None] = {}
-    for p in parts:
-        keys.update(dict.fromkeys(p.coeffs))
-    coeffs = {
-        v: sp.vstack(
-            [p.coeffs[v] if v in p.coeffs else sp.csr_matrix((p.size, v.size)) for p in parts],
-            format="csr",
-        )
-        for v in keys
-    }
-    const = np.concatenate([p.const for p in parts])
-    return AffineExpr(coeffs, const, (int(const.shape[0]),))
-
-
-def hstack(exprs: Iterable[Any]) -> Expr:
-    """Stack horizontally (like ``numpy.hstack``)."""
-    parts = [as_expr(e) for e in exprs]
-    return concatenate(parts, axis=0 if parts and parts[0].ndim == 1 else 1)
-
-
-def vstack(exprs: Iterable[Any]) -> Expr:
-    """Stack vertically (like ``numpy.vstack``): 1-D entries become rows."""
-    parts = [as_expr(e) for e in exprs]
-    return concatenate([p.reshape(1, -1) if p.ndim == 1 else p for p in parts], axis=0)
 
 
 def sum_squares(e: Any) -> Expr:

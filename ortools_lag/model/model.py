@@ -21,7 +21,8 @@ import numpy as np
 
 from ..errors import ModelError
 from .constraints import Constraint
-from .expressions import AffineExpr, Expr, as_expr, concatenate
+from .expressions import AffineExpr, Expr, as_expr
+from .stacking import concatenate
 from .variables import Var
 
 __all__ = ["Model"]
