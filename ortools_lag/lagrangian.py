@@ -18,7 +18,8 @@ The inner problem is solved three ways: a structured ``oracle`` when one is give
 form for variables that no kept row touches (a vectorised sign test, or the clipped stationary
 point of a diagonal quadratic); and otherwise by HiGHS on the kept rows, decomposed into the
 connected components of the variable-constraint graph, each block built once and re-solved with
-only its costs changed (through an executor, see :mod:`ortools_lag.parallel`). The independent
+only its costs changed (through an executor, see :mod:`ortools_lag.parallel`); the pieces of
+that inner solve are in :mod:`ortools_lag.lagrangian_inner`. The independent
 re-evaluation of a bound, :func:`~ortools_lag.solvers.loop.certify_bound`, is importable from
 here too.
 
@@ -46,6 +47,13 @@ import scipy.sparse as sp
 
 from . import kkt
 from .errors import ModelError, NotSupportedError
+from .lagrangian_inner import (
+    BLOCK_OPTIONS,
+    closed_form_box,
+    hessian_pattern,
+    kept_rows,
+    worst_status,
+)
 from .model import AffineExpr, Model, QuadExpr, StandardForm, to_standard_form
 from .parallel import decompose, make_executor, release_blocks, run_blocks
 from .problem import Heuristic, Oracle, Problem
@@ -56,17 +64,6 @@ if TYPE_CHECKING:
 __all__ = ["BLOCK_OPTIONS", "DualPoint", "Lagrangian", "relaxed_group_names"]
 
 log = logging.getLogger(__name__)
-
-#: HiGHS options of MIP blocks: an exact optimum, and none of the start-up work (presolve,
-#: heuristics, symmetry detection) that costs milliseconds on every small subproblem; the
-#: ``block_options`` argument overrides them.
-BLOCK_OPTIONS: dict[str, Any] = {
-    "mip_rel_gap": 1e-9,
-    "presolve": "off",
-    "mip_heuristic_effort": 0.0,
-    "mip_heuristic_run_feasibility_jump": False,
-    "mip_detect_symmetry": False,
-}
 
 
 @dataclass(frozen=True)
@@ -444,7 +441,7 @@ class Lagrangian:
             return z, None, "infeasible"
         F = self._free
         Hd = H.diagonal()[F] if H is not None else np.zeros(F.size)
-        zf, vf, status = _closed_form(cost[F], Hd, self.lb[F], self.ub[F], self.integer[F])
+        zf, vf, status = closed_form_box(cost[F], Hd, self.lb[F], self.ub[F], self.integer[F])
         z[F] = zf
         lower = const + vf
         if self._blocks:
@@ -460,7 +457,7 @@ class Lagrangian:
             for s, r in zip(specs, results):
                 z[s.cols] = r.x
             lower += sum(r.lower for r in results)
-            status = _worst(status, [r.status for r in results])
+            status = worst_status(status, [r.status for r in results])
         return z, (lower if status == "optimal" else None), status
 
     @property
@@ -494,31 +491,15 @@ class Lagrangian:
         nb = self.n_blocks
         return f"highs blocks ({nb})" if nb else "closed form"
 
-    def _kept_rows(self) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
-        """The kept rows: matrix and bounds (constants moved to the bounds)."""
-        m, n = self.model, self.model.n
-        if self._sf is not None:
-            blocks = [self._sf.row_blocks[k] for k in self.kept]
-            rows = np.concatenate(
-                [np.arange(b.start, b.stop) for b in blocks] or [np.zeros(0, int)]
-            )
-            return self._sf.A[rows], self._sf.row_lo[rows], self._sf.row_hi[rows]
-        parts = [m.groups[k] for k in self.kept]
-        if not parts:
-            return sp.csr_matrix((0, n)), np.zeros(0), np.zeros(0)
-        A = sp.csr_matrix(sp.vstack([g.body.jacobian(np.zeros(n), n) for g in parts]))
-        b = [g.bounds_without_constant() for g in parts]
-        return A, np.concatenate([p[0] for p in b]), np.concatenate([p[1] for p in b])
-
     def _decompose(self) -> None:
         """Connected components of the kept rows (and Hessian couplings) -> HiGHS blocks."""
-        A_K, lo_K, hi_K = self._kept_rows()
+        A_K, lo_K, hi_K = kept_rows(self.model, self._sf, self.kept)
         opts = {**(BLOCK_OPTIONS if self.integer.any() else {}), **self.block_options}
         dec = decompose(
             A_K,
             lo_K,
             hi_K,
-            self._hessian_pattern(),
+            hessian_pattern(self.model, self.Q, self.quadratic_groups),
             lb=self.lb,
             ub=self.ub,
             integer=self.integer,
@@ -528,18 +509,6 @@ class Lagrangian:
             options=opts,
         )
         self._free, self._blocks, self._infeasible_rows = dec
-
-    def _hessian_pattern(self) -> sp.csr_matrix:
-        n = self.model.n
-        H = sp.csr_matrix((n, n)) if self.Q is None else abs(sp.csr_matrix(self.Q))
-        rng = np.random.default_rng(0)  # positive weights: no cancellation hides a coupling
-        for k in self.quadratic_groups:
-            body = self.model.groups[k].body
-            assert isinstance(body, QuadExpr)
-            H = H + abs(body.hessian(rng.uniform(1.0, 2.0, body.size), n))
-        H = sp.csr_matrix(H - sp.diags(H.diagonal()))
-        H.eliminate_zeros()
-        return H
 
     # -- points of the original problem ----------------------------------------------------
     @property
@@ -578,38 +547,6 @@ class Lagrangian:
 def _finite_max(*arrays: np.ndarray) -> float:
     vals = [np.abs(a[np.isfinite(a)]) for a in arrays]
     return float(max((v.max() for v in vals if v.size), default=0.0))
-
-
-def _worst(status: str, others: list[str]) -> str:
-    for s in ("infeasible", "error", "unbounded"):
-        if s == status or s in others:
-            return "unbounded" if s == "error" else s
-    return status
-
-
-def _closed_form(
-    r: np.ndarray, h: np.ndarray, lb: np.ndarray, ub: np.ndarray, integer: np.ndarray
-) -> tuple[np.ndarray, float, str]:
-    """Minimise ``sum r_j x_j + h_j x_j^2 / 2`` over the box, coordinate by coordinate."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        lin = np.where(
-            r > 0,
-            lb,
-            np.where(r < 0, ub, np.where(np.isfinite(lb), lb, np.where(np.isfinite(ub), ub, 0.0))),
-        )
-        stat = np.clip(-r / np.where(h > 0, h, 1.0), lb, ub)
-        lo_c, hi_c = np.floor(stat), np.ceil(stat)
-        lo_c, hi_c = np.clip(lo_c, lb, ub), np.clip(hi_c, lb, ub)
-        pick = r * lo_c + 0.5 * h * lo_c**2 <= r * hi_c + 0.5 * h * hi_c**2
-        stat = np.where(integer, np.where(pick, lo_c, hi_c), stat)
-        v_lb = r * lb + 0.5 * h * lb**2
-        v_ub = r * ub + 0.5 * h * ub**2
-        ends = np.where(np.nan_to_num(v_lb, nan=np.inf) <= np.nan_to_num(v_ub, nan=np.inf), lb, ub)
-        x = np.where(h > 0, stat, np.where(h < 0, ends, lin))
-    unbounded = ~np.isfinite(x) | ((h < 0) & ~(np.isfinite(lb) & np.isfinite(ub)))
-    if unbounded.any():
-        return np.where(np.isfinite(x), x, 0.0), -math.inf, "unbounded"
-    return x, float(r @ x + 0.5 * (h * x) @ x), "optimal"
 
 
 def __getattr__(name: str) -> Any:

@@ -8,12 +8,10 @@ and ``L(u)`` recomputed here with numpy from the instance's matrix.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from scipy.optimize import linprog
 
 from ortools_lag import Problem, Status, solve
 from ortools_lag.errors import ModelError, NotSupportedError
@@ -21,33 +19,7 @@ from ortools_lag.lagrangian import Lagrangian
 from ortools_lag.problems import set_cover
 from ortools_lag.solvers.loop import certify_bound, recompute_dual
 from tests.certificates import assert_signs, check_solution
-
-DATA = Path(__file__).parents[1] / "data" / "scp"
-
-# data/MANIFEST.md, scp table: optimum
-OPTIMUM = {
-    "scp41": 429,
-    "scp42": 512,
-    "scp43": 516,
-    "scp44": 494,
-    "scp45": 512,
-    "scp51": 253,
-    "scp52": 302,
-    "scp61": 138,
-    "scpa1": 253,
-}
-SLOW = {"scp51", "scp52", "scp61", "scpa1"}
-
-
-def _lp(c: np.ndarray, a: sp.csr_matrix) -> float:
-    res = linprog(c, A_ub=-a, b_ub=-np.ones(a.shape[0]), bounds=(0, 1), method="highs")
-    assert res.status == 0
-    return float(res.fun)
-
-
-def _lagrangian(c: np.ndarray, a: sp.csr_matrix, u: np.ndarray) -> float:
-    """L(u) = sum u + sum_j min(0, c_j - (A^T u)_j), by the test's own arithmetic."""
-    return float(u.sum() + np.minimum(c - a.T @ u, 0.0).sum())
+from tests.manifest_answers import SCP_DATA, SCP_OPTIMA, SCP_SLOW, cover_lagrangian, cover_lp_value
 
 
 def _random(seed: int, m: int = 12, n: int = 20) -> Problem:
@@ -70,9 +42,9 @@ def test_hand_example() -> None:
     assert sol.status == Status.OPTIMAL and sol.objective == 4.0
     assert p.decode(sol).columns == [0, 1] and p.decode(sol).cost == 4.0
     assert sol.bound <= 3.5 + 1e-9 and sol.info["bound_int"] == 4.0
-    assert _lp(c, sp.csr_matrix(a, dtype=float)) == pytest.approx(3.5)
+    assert cover_lp_value(c, sp.csr_matrix(a, dtype=float)) == pytest.approx(3.5)
     u = np.array([1.5, 0.5, 1.5, 0.0])
-    assert _lagrangian(c, sp.csr_matrix(a, dtype=float), u) == 3.5
+    assert cover_lagrangian(c, sp.csr_matrix(a, dtype=float), u) == 3.5
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -82,7 +54,7 @@ def test_oracle_equals_highs_on_the_kept_part(seed: int) -> None:
     u = np.random.default_rng(seed).uniform(0, 3, p.data.matrix.shape[0])
     q, xs, g = lag.dual_value({"cover": u})
     assert q == pytest.approx(recompute_dual(p.model, ("cover",), u), abs=1e-9)
-    assert q == pytest.approx(_lagrangian(p.data.costs, p.data.matrix, u), abs=1e-9)
+    assert q == pytest.approx(cover_lagrangian(p.data.costs, p.data.matrix, u), abs=1e-9)
     assert np.allclose(g["cover"], 1.0 - p.data.matrix @ xs["x"])
 
 
@@ -94,7 +66,7 @@ def test_small_instances_against_highs(seed: int) -> None:
     check_solution(p.model, sol, duals=False)
     assert sol.objective == pytest.approx(ref.objective)
     assert sol.bound <= ref.objective + 1e-9
-    assert sol.bound == pytest.approx(_lp(p.data.costs, p.data.matrix), rel=1e-3)
+    assert sol.bound == pytest.approx(cover_lp_value(p.data.costs, p.data.matrix), rel=1e-3)
 
 
 @pytest.mark.parametrize("solver", ["subgradient", "bundle"])
@@ -105,37 +77,39 @@ def test_generic_dual_methods_take_the_relaxation(solver: str) -> None:
     check_solution(p.model, sol, duals=False)
     assert_signs(p.model, sol)
     assert sol.kkt.certified and sol.bound <= ref.objective + 1e-6
-    assert sol.bound >= _lp(p.data.costs, p.data.matrix) * (1 - 1e-2)
+    assert sol.bound >= cover_lp_value(p.data.costs, p.data.matrix) * (1 - 1e-2)
 
 
 def _orlib_case(name: str) -> None:
-    p = set_cover.read(DATA / f"{name}.txt")
+    p = set_cover.read(SCP_DATA / f"{name}.txt")
     c, a = p.data.costs, p.data.matrix
     sol = solve(p)
     check_solution(p.model, sol, duals=False)
     assert_signs(p.model, sol)  # u >= 0 on the cover rows
-    opt, lp = OPTIMUM[name], _lp(c, a)
+    opt, lp = SCP_OPTIMA[name], cover_lp_value(c, a)
     assert sol.objective <= 1.02 * opt
     assert sol.bound <= opt and abs(sol.bound - lp) <= 1e-3 * lp
     assert sol.info["bound_int"] == math.ceil(sol.bound - 1e-9) <= opt
     u = np.asarray(sol.multipliers["cover"])
-    assert sol.bound <= _lagrangian(c, a, u) + 1e-6
+    assert sol.bound <= cover_lagrangian(c, a, u) + 1e-6
     assert sol.kkt.kind == "lagrangian" and sol.kkt.certified, sol.kkt.notes
     rep = certify_bound(p.model, ["cover"], sol.multipliers, sol.bound, x=sol.x)  # the engine's
-    assert rep.certified and rep.dual_objective == pytest.approx(_lagrangian(c, a, u), abs=1e-6)
+    assert rep.certified and rep.dual_objective == pytest.approx(
+        cover_lagrangian(c, a, u), abs=1e-6
+    )
     cover = p.decode(sol)
     x = np.zeros(c.size)
     x[cover.columns] = 1.0
     assert (a @ x >= 1).all() and cover.cost == sol.objective
 
 
-@pytest.mark.parametrize("name", sorted(set(OPTIMUM) - SLOW))
+@pytest.mark.parametrize("name", sorted(set(SCP_OPTIMA) - SCP_SLOW))
 def test_orlib_heuristic_and_bound(name: str) -> None:
     _orlib_case(name)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(SLOW))
+@pytest.mark.parametrize("name", sorted(SCP_SLOW))
 def test_orlib_heuristic_and_bound_large(name: str) -> None:
     _orlib_case(name)
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from scipy.optimize import linprog
 
 from ortools_lag.algorithms.set_cover import (
     greedy_cover,
@@ -24,33 +23,7 @@ from ortools_lag.algorithms.set_cover import (
 )
 from ortools_lag.errors import ModelError, SpecError
 from ortools_lag.io.scp import parse_scp, read_scp
-
-DATA = Path(__file__).parents[1] / "data" / "scp"
-
-# MANIFEST.md: optimal cover costs
-OPTIMA = {
-    "scp41": 429,
-    "scp42": 512,
-    "scp43": 516,
-    "scp44": 494,
-    "scp45": 512,
-    "scp51": 253,
-    "scp52": 302,
-    "scp61": 138,
-    "scpa1": 253,
-}
-SLOW = {"scp51", "scp52", "scp61", "scpa1"}
-
-
-def _lp_value(costs: np.ndarray, a: sp.csr_matrix) -> float:
-    res = linprog(costs, A_ub=-a, b_ub=-np.ones(a.shape[0]), bounds=(0, 1), method="highs")
-    assert res.status == 0
-    return float(res.fun)
-
-
-def _dense_lagrangian(costs: np.ndarray, a: np.ndarray, u: np.ndarray) -> float:
-    """sum(u) + sum_j min(0, c_j - sum_i a_ij u_i), written out densely."""
-    return float(u.sum() + np.minimum(costs - a.T @ u, 0.0).sum())
+from tests.manifest_answers import SCP_DATA, SCP_OPTIMA, SCP_SLOW, cover_lagrangian, cover_lp_value
 
 
 def _random_instance(seed: int, m: int = 25, n: int = 60) -> tuple[np.ndarray, sp.csr_matrix]:
@@ -61,13 +34,14 @@ def _random_instance(seed: int, m: int = 25, n: int = 60) -> tuple[np.ndarray, s
 
 
 @pytest.mark.parametrize(
-    "name", [pytest.param(k, marks=pytest.mark.slow) if k in SLOW else k for k in sorted(OPTIMA)]
+    "name",
+    [pytest.param(k, marks=pytest.mark.slow) if k in SCP_SLOW else k for k in sorted(SCP_OPTIMA)],
 )
 def test_beasley_heuristic_on_orlib(name: str) -> None:
-    inst = read_scp(DATA / f"{name}.txt")
+    inst = read_scp(SCP_DATA / f"{name}.txt")
     c, a = inst.costs, inst.matrix
     res = solve_set_cover(c, a, seed=0)
-    opt, lp = OPTIMA[name], _lp_value(c, a)
+    opt, lp = SCP_OPTIMA[name], cover_lp_value(c, a)
     # the cover: feasible, its cost recomputed, within 2% of the optimum
     assert (a @ res.x.astype(float) >= 1).all()
     assert math.isclose(c[res.x].sum(), res.objective)
@@ -78,7 +52,7 @@ def test_beasley_heuristic_on_orlib(name: str) -> None:
     assert res.bound_int == math.ceil(res.bound - 1e-9 * res.bound) <= opt
     # independent re-evaluation of L at the returned multipliers
     assert (res.multipliers >= 0).all()
-    assert math.isclose(_dense_lagrangian(c, a.toarray(), res.multipliers), res.bound, rel_tol=1e-9)
+    assert math.isclose(cover_lagrangian(c, a.toarray(), res.multipliers), res.bound, rel_tol=1e-9)
     assert math.isclose(res.gap, (res.objective - res.bound_int) / res.objective)
     hist = res.history
     assert len(hist["value"]) == res.iterations
@@ -88,12 +62,12 @@ def test_beasley_heuristic_on_orlib(name: str) -> None:
 @pytest.mark.parametrize("seed", range(4))
 def test_oracle_formula_and_weak_duality(seed: int) -> None:
     c, a = _random_instance(seed)
-    lp = _lp_value(c, a)
+    lp = cover_lp_value(c, a)
     rng = np.random.default_rng(seed)
     for _ in range(5):
         u = rng.random(a.shape[0]) * 10
         r = lagrangian_oracle(c, a, u)
-        assert math.isclose(r.value, _dense_lagrangian(c, a.toarray(), u), rel_tol=1e-12)
+        assert math.isclose(r.value, cover_lagrangian(c, a.toarray(), u), rel_tol=1e-12)
         assert r.value <= lp + 1e-9
         assert np.array_equal(r.x, c - a.T @ u < 0)
         assert np.allclose(r.subgradient, 1 - a @ r.x.astype(float))
@@ -140,9 +114,9 @@ def test_initial_multipliers_follow_beasley() -> None:
 
 
 def test_reader_against_the_file_text() -> None:
-    inst = read_scp(DATA / "scp41.txt")
+    inst = read_scp(SCP_DATA / "scp41.txt")
     assert inst.shape == (200, 1000) and inst.name == "scp41"
-    tokens = (DATA / "scp41.txt").read_text().split()
+    tokens = (SCP_DATA / "scp41.txt").read_text().split()
     assert inst.costs[:5].tolist() == [float(t) for t in tokens[2:7]]
     first_row = [int(t) - 1 for t in tokens[1003 : 1003 + int(tokens[1002])]]
     assert sorted(inst.matrix[0].indices.tolist()) == sorted(first_row)

@@ -23,20 +23,7 @@ from ortools_lag.lagrangian import Lagrangian
 from ortools_lag.problems import tsp
 from ortools_lag.solvers.loop import certify_bound, recompute_dual
 from tests.certificates import assert_signs, check_solution
-
-DATA = Path(__file__).parents[1] / "data" / "tsplib"
-
-# data/MANIFEST.md, tsplib table: (optimal tour, Held–Karp subtour-LP value)
-MANIFEST = {
-    "att48": (10628, 10604.0),
-    "berlin52": (7542, 7542.0),
-    "burma14": (3323, 3323.0),
-    "eil51": (426, 422.5),
-    "gr17": (2085, 2085.0),
-    "kroA100": (21282, 20936.5),
-    "st70": (675, 671.0),
-    "ulysses16": (6859, 6859.0),
-}
+from tests.manifest_answers import TSPLIB_DATA, TSPLIB_MANIFEST
 
 
 def _points(n: int, seed: int) -> np.ndarray:
@@ -144,10 +131,10 @@ def test_generic_dual_methods_take_the_relaxation(solver: str) -> None:
 
 
 # -- TSPLIB acceptance -----------------------------------------------------------------------------
-@pytest.mark.parametrize("name", sorted(MANIFEST))
+@pytest.mark.parametrize("name", sorted(TSPLIB_MANIFEST))
 def test_tsplib_bound_tour_and_certificate(name: str) -> None:
-    optimum, held_karp = MANIFEST[name]
-    p = tsp.read(DATA / f"{name}.tsp")
+    optimum, held_karp = TSPLIB_MANIFEST[name]
+    p = tsp.read(TSPLIB_DATA / f"{name}.tsp")
     sol = solve(p)
     check_solution(p.model, sol, duals=False)
     assert_signs(p.model, sol)
@@ -169,7 +156,7 @@ def test_tsplib_bound_tour_and_certificate(name: str) -> None:
     assert length == sol.objective == ans.length
     assert optimum <= length <= 1.02 * optimum
     assert sol.history is not None and len(sol.history) == sol.iterations
-    if (DATA / f"{name}.opt.tour").exists():
+    if (TSPLIB_DATA / f"{name}.opt.tour").exists():
         assert p.metadata["optimal_tour_length"] == optimum
     if sol.status == Status.OPTIMAL:
         assert length == optimum
@@ -177,12 +164,12 @@ def test_tsplib_bound_tour_and_certificate(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["burma14", "ulysses16", "gr17"])
 def test_manifest_held_karp_values_by_an_independent_subtour_lp(name: str) -> None:
-    p = tsp.read(DATA / f"{name}.tsp")
-    assert _subtour_lp(p.data.weights) == pytest.approx(MANIFEST[name][1], abs=1e-6)
+    p = tsp.read(TSPLIB_DATA / f"{name}.tsp")
+    assert _subtour_lp(p.data.weights) == pytest.approx(TSPLIB_MANIFEST[name][1], abs=1e-6)
 
 
 def test_volgenant_jonker_option() -> None:
-    p = tsp.read(DATA / "eil51.tsp")
+    p = tsp.read(TSPLIB_DATA / "eil51.tsp")
     sol = solve(p, step_rule="volgenant_jonker")
     assert 0.995 * 422.5 <= sol.bound <= 422.5 and sol.kkt.certified
     assert sol.objective <= 1.02 * 426

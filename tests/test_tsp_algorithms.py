@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,20 +24,7 @@ from ortools_lag.algorithms.tour import (
 )
 from ortools_lag.errors import ModelError
 from ortools_lag.io.tsplib import read_tsplib
-
-DATA = Path(__file__).parents[1] / "data" / "tsplib"
-
-# MANIFEST.md: (optimal tour, Held–Karp subtour-LP value)
-MANIFEST = {
-    "att48": (10628, 10604.0),
-    "berlin52": (7542, 7542.0),
-    "burma14": (3323, 3323.0),
-    "eil51": (426, 422.5),
-    "gr17": (2085, 2085.0),
-    "kroA100": (21282, 20936.5),
-    "st70": (675, 671.0),
-    "ulysses16": (6859, 6859.0),
-}
+from tests.manifest_answers import TSPLIB_DATA, TSPLIB_MANIFEST
 
 
 def _scipy_lagrangian(w: np.ndarray, pi: np.ndarray) -> float:
@@ -83,10 +69,10 @@ def test_one_tree_value_and_subgradient(seed: int) -> None:
     assert tree.degree[0] == 2
 
 
-@pytest.mark.parametrize("name", sorted(MANIFEST))
+@pytest.mark.parametrize("name", sorted(TSPLIB_MANIFEST))
 def test_held_karp_bound_and_tour_on_tsplib(name: str) -> None:
-    opt, hk = MANIFEST[name]
-    w = read_tsplib(DATA / f"{name}.tsp").weights
+    opt, hk = TSPLIB_MANIFEST[name]
+    w = read_tsplib(TSPLIB_DATA / f"{name}.tsp").weights
     res = solve_tsp(w, seed=0)
     # the Lagrangian value itself: never above the subtour LP, within 0.5% of it
     assert res.bound <= hk + 1e-6 * hk
@@ -113,15 +99,15 @@ def test_held_karp_bound_and_tour_on_tsplib(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["berlin52", "ulysses16", "gr17", "burma14"])
 def test_optimality_is_proven_where_held_karp_meets_the_optimum(name: str) -> None:
-    opt, _ = MANIFEST[name]
-    res = solve_tsp(read_tsplib(DATA / f"{name}.tsp").weights)
+    opt, _ = TSPLIB_MANIFEST[name]
+    res = solve_tsp(read_tsplib(TSPLIB_DATA / f"{name}.tsp").weights)
     assert res.length == opt and res.bound_int == opt and res.gap == 0.0
 
 
 @pytest.mark.parametrize("name", ["st70", "gr17"])
 def test_volgenant_jonker_steps_give_a_valid_bound(name: str) -> None:
-    opt, hk = MANIFEST[name]
-    w = read_tsplib(DATA / f"{name}.tsp").weights
+    opt, hk = TSPLIB_MANIFEST[name]
+    w = read_tsplib(TSPLIB_DATA / f"{name}.tsp").weights
     res = held_karp(w, upper_bound=opt, step_rule="volgenant_jonker", max_iter=300)
     assert res.bound <= hk + 1e-6 * hk
     assert res.bound >= 0.99 * hk

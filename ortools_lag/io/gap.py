@@ -12,8 +12,8 @@ ways, so the sense is chosen by the caller, not by the reader. ``problem=k`` pic
 problem (1-based, as OR-Library numbers them). Bad files raise
 :class:`~ortools_lag.errors.SpecError` naming the file, the line and the field.
 
-This module also holds :class:`NumberTokens`, the whitespace-separated number stream shared by
-the OR-Library readers (``rcsp``, ``mknap``), which remembers the line of every token.
+:class:`NumberTokens`, the number stream of the OR-Library readers, lives in
+:mod:`ortools_lag.io.number_tokens` (importable from here too).
 
 >>> inst = parse_gap("1\\n2 3\\n1 2 3\\n4 5 6\\n1 1 1\\n2 2 2\\n2 4\\n")
 >>> inst.cost.tolist(), inst.capacity.tolist()
@@ -27,117 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ortools_lag.errors import SpecError
-
+from .number_tokens import NumberTokens, read_problems
 from .text import read_text, select_problem
 
 __all__ = ["GAPInstance", "NumberTokens", "count_gap", "parse_gap", "read_gap", "read_gap_all"]
-
-
-class NumberTokens:
-    """Whitespace-separated numbers of a text, read in order, each remembering its line.
-
-    Parameters
-    ----------
-    text
-        The whole file.
-    source
-        The file name used in error messages.
-
-    Examples
-    --------
-    >>> tok = NumberTokens("3 4\\n5.5\\n", source="f.txt")
-    >>> tok.ints(2, "size").tolist(), tok.floats(1, "value").tolist(), tok.exhausted
-    ([3, 4], [5.5], True)
-    """
-
-    def __init__(self, text: str, source: str = "<string>") -> None:
-        rows = [line.split() for line in text.splitlines()]
-        counts = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
-        self.source = source
-        self._words = [w for r in rows for w in r]
-        self._lines = np.repeat(np.arange(1, len(rows) + 1), counts)
-        self._last_line = len(rows) if rows else 1
-        try:
-            self._values = np.array(self._words, dtype=np.float64)
-        except ValueError:
-            self._values = self._locate_bad_word()
-        self.pos = 0
-
-    def _locate_bad_word(self) -> np.ndarray:
-        for k, word in enumerate(self._words):
-            try:
-                float(word)
-            except ValueError:
-                raise SpecError(
-                    f"expected a number, found {word!r}",
-                    file=self.source,
-                    line=int(self._lines[k]),
-                ) from None
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    @property
-    def exhausted(self) -> bool:
-        """Whether every token has been read."""
-        return self.pos >= len(self._values)
-
-    def line(self, offset: int = 0) -> int:
-        """The line of the token ``offset`` places after the current one (or the last line)."""
-        k = self.pos + offset
-        return int(self._lines[k]) if k < len(self._lines) else self._last_line
-
-    def floats(self, count: int, field: str) -> np.ndarray:
-        """Read ``count`` numbers; a short file raises ``SpecError`` naming ``field``."""
-        stop = self.pos + count
-        if stop > len(self._values):
-            raise SpecError(
-                f"file ended early: expected {count} numbers, found {len(self._values) - self.pos}",
-                file=self.source,
-                line=self._last_line,
-                field=field,
-            )
-        out = self._values[self.pos : stop]
-        bad = np.flatnonzero(~np.isfinite(out))
-        if bad.size:
-            raise SpecError(
-                f"expected a finite number, found {self._words[self.pos + bad[0]]!r}",
-                file=self.source,
-                line=self.line(int(bad[0])),
-                field=field,
-            )
-        self.pos = stop
-        return out.copy()
-
-    def ints(self, count: int, field: str, minimum: int | None = None) -> np.ndarray:
-        """Read ``count`` integers (at least ``minimum`` when given)."""
-        start = self.pos
-        out = self.floats(count, field)
-        bad = np.flatnonzero(out != np.round(out))
-        if minimum is not None:
-            bad = np.union1d(bad, np.flatnonzero(out < minimum))
-        if bad.size:
-            k = int(bad[0])
-            need = "an integer" if minimum is None else f"an integer >= {minimum}"
-            raise SpecError(
-                f"expected {need}, found {self._words[start + k]!r}",
-                file=self.source,
-                line=int(self._lines[start + k]),
-                field=field,
-            )
-        return out.astype(np.int64)
-
-    def int(self, field: str, minimum: int | None = None) -> int:
-        """Read one integer."""
-        return int(self.ints(1, field, minimum)[0])
-
-    def expect_end(self, what: str) -> None:
-        """Raise ``SpecError`` if tokens are left after ``what``."""
-        if not self.exhausted:
-            raise SpecError(
-                f"unexpected data after {what}: {self._words[self.pos]!r}",
-                file=self.source,
-                line=self.line(),
-            )
 
 
 @dataclass(frozen=True)
@@ -174,22 +67,12 @@ def _read_one(tok: NumberTokens, k: int, name: str) -> GAPInstance:
     n = tok.int(f"{where}.n", minimum=1)
     cost = tok.floats(m * n, f"{where}.cost").reshape(m, n)
     weight = tok.floats(m * n, f"{where}.weight").reshape(m, n)
-    cap_line = tok.line()
-    capacity = tok.floats(m, f"{where}.capacity")
-    if np.any(capacity < 0):
-        raise SpecError(
-            "capacities must be >= 0", file=tok.source, line=cap_line, field=f"{where}.capacity"
-        )
+    capacity = tok.nonnegative_floats(m, f"{where}.capacity", "capacities")
     return GAPInstance(cost=cost, weight=weight, capacity=capacity, name=f"{name}-{k}")
 
 
 def _all(text: str, source: str) -> list[GAPInstance]:
-    tok = NumberTokens(text, source)
-    count = tok.int("problems", minimum=1)
-    stem = Path(source).stem
-    problems = [_read_one(tok, k, stem) for k in range(1, count + 1)]
-    tok.expect_end(f"the {count} problems announced on line 1")
-    return problems
+    return read_problems(NumberTokens(text, source), _read_one)
 
 
 def parse_gap(text: str, problem: int = 1, source: str = "<string>") -> GAPInstance:

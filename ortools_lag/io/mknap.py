@@ -21,9 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ortools_lag.errors import SpecError
-from ortools_lag.io.gap import NumberTokens
-
+from .number_tokens import NumberTokens, read_problems
 from .text import read_text, select_problem
 
 __all__ = ["MKnapInstance", "parse_mknap", "read_mknap", "read_mknap_all"]
@@ -60,18 +58,8 @@ def _read_one(tok: NumberTokens, k: int, stem: str) -> MKnapInstance:
     m = tok.int(f"{where}.m", minimum=0)
     optimum = float(tok.floats(1, f"{where}.optimum")[0])
     profit = tok.floats(n, f"{where}.profit")
-    weight_line = tok.line()
-    weight = tok.floats(m * n, f"{where}.weight").reshape(m, n)
-    if np.any(weight < 0):
-        raise SpecError(
-            "weights must be >= 0", file=tok.source, line=weight_line, field=f"{where}.weight"
-        )
-    cap_line = tok.line()
-    capacity = tok.floats(m, f"{where}.capacity")
-    if np.any(capacity < 0):
-        raise SpecError(
-            "capacities must be >= 0", file=tok.source, line=cap_line, field=f"{where}.capacity"
-        )
+    weight = tok.nonnegative_floats(m * n, f"{where}.weight", "weights").reshape(m, n)
+    capacity = tok.nonnegative_floats(m, f"{where}.capacity", "capacities")
     return MKnapInstance(
         profit=profit,
         weight=weight,
@@ -82,12 +70,7 @@ def _read_one(tok: NumberTokens, k: int, stem: str) -> MKnapInstance:
 
 
 def _all(text: str, source: str) -> list[MKnapInstance]:
-    tok = NumberTokens(text, source)
-    count = tok.int("problems", minimum=1)
-    stem = Path(source).stem
-    problems = [_read_one(tok, k, stem) for k in range(1, count + 1)]
-    tok.expect_end(f"the {count} problems announced on line 1")
-    return problems
+    return read_problems(NumberTokens(text, source), _read_one)
 
 
 def parse_mknap(text: str, problem: int = 1, source: str = "<string>") -> MKnapInstance:

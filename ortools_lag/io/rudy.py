@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from ortools_lag.errors import SpecError
-from ortools_lag.io.gap import NumberTokens
 
+from .number_tokens import NumberTokens
 from .text import read_text
 
 __all__ = ["RudyGraph", "parse_rudy", "read_rudy"]

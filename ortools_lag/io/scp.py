@@ -25,6 +25,7 @@ import scipy.sparse as sp
 
 from ortools_lag.errors import SpecError
 
+from .number_tokens import parse_numbers, token_line
 from .text import read_text
 
 __all__ = ["SetCoverInstance", "parse_scp", "read_scp", "token_line"]
@@ -52,37 +53,6 @@ class SetCoverInstance:
     def shape(self) -> tuple[int, int]:
         """``(m, n)``: rows and columns."""
         return (int(self.matrix.shape[0]), int(self.matrix.shape[1]))
-
-
-def token_line(text: str, index: int) -> int:
-    """1-based line of whitespace-separated token ``index`` of ``text`` (past the end: last line).
-
-    Examples
-    --------
-    >>> token_line("1 2\\n3\\n\\n4", 3)
-    4
-    """
-    counts = np.cumsum([len(line.split()) for line in text.splitlines()] or [0])
-    return min(int(np.searchsorted(counts, index, side="right")), len(counts) - 1) + 1
-
-
-def _numbers(text: str, file: str) -> np.ndarray:
-    tokens = text.split()
-    try:
-        return np.array(tokens, dtype=np.float64)
-    except ValueError:
-        bad = next(i for i, tok in enumerate(tokens) if not _is_number(tok))
-        raise SpecError(
-            f"expected a number, found {tokens[bad]!r}", file=file, line=token_line(text, bad)
-        ) from None
-
-
-def _is_number(token: str) -> bool:
-    try:
-        float(token)
-    except ValueError:
-        return False
-    return True
 
 
 def _need(values: np.ndarray, end: int, text: str, file: str, what: str) -> None:
@@ -159,7 +129,7 @@ def parse_scp(text: str, *, file: str = "<string>", name: str = "scp") -> SetCov
     >>> parse_scp("1 2\\n5 4\\n2 1 2").costs.tolist()
     [5.0, 4.0]
     """
-    values = _numbers(text, file)
+    values = parse_numbers(text, file)
     _need(values, 2, text, file, "m n")
     m = _integer(values[0], 0, text, file, "m (rows)", 1, 10**8)
     n = _integer(values[1], 1, text, file, "n (columns)", 1, 10**8)

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from ortools_lag.errors import SpecError
-from ortools_lag.io.scp import token_line
 
+from .number_tokens import parse_numbers, token_line
 from .text import read_text
 
 __all__ = ["FacilityLocationInstance", "parse_ufl", "parse_ufl_opt", "read_ufl", "read_ufl_opt"]
@@ -58,29 +58,6 @@ class FacilityLocationInstance:
     def shape(self) -> tuple[int, int]:
         """``(m, n)``: facilities and customers."""
         return (int(self.costs.shape[0]), int(self.costs.shape[1]))
-
-
-def _tokens_to_numbers(text: str, file: str, allow_word: str | None = None) -> np.ndarray:
-    """Every token as a float; ``allow_word`` tokens become ``nan``; others raise with the line."""
-    tokens = text.split()
-    if allow_word is not None:
-        tokens = ["nan" if t.lower() == allow_word else t for t in tokens]
-    try:
-        values = np.array(tokens, dtype=np.float64)
-    except ValueError:
-        bad = next(i for i, t in enumerate(tokens) if not _is_number(t))
-        raise SpecError(
-            f"expected a number, found {tokens[bad]!r}", file=file, line=token_line(text, bad)
-        ) from None
-    return values
-
-
-def _is_number(token: str) -> bool:
-    try:
-        float(token)
-    except ValueError:
-        return False
-    return True
 
 
 def _count(values: np.ndarray, index: int, text: str, file: str, what: str) -> int:
@@ -124,7 +101,7 @@ def parse_ufl(text: str, *, file: str = "<string>", name: str = "ufl") -> Facili
     >>> parse_ufl("1 1\\ncapacity 3\\n1 2\\n").capacities.tolist()
     [nan]
     """
-    values = _tokens_to_numbers(text, file, allow_word="capacity")
+    values = parse_numbers(text, file, allow_word="capacity")
     m = _count(values, 0, text, file, "m (facilities)")
     n = _count(values, 1, text, file, "n (customers)")
     expected = 2 + 2 * m + n * (m + 1)
@@ -196,7 +173,7 @@ def parse_ufl_opt(
     >>> parse_ufl_opt("1 0 1 12.5\\n")
     (array([1, 0, 1]), 12.5)
     """
-    values = _tokens_to_numbers(text, file)
+    values = parse_numbers(text, file)
     if values.size < 2:
         raise SpecError("expected facility indices and an objective", file=file, line=1)
     assign, objective = values[:-1], float(values[-1])

@@ -67,7 +67,8 @@ from ..errors import ModelError
 from ..io.ufl import read_ufl, read_ufl_opt
 from ..model import Model
 from ..problem import Problem, Relaxation
-from ..result import Solution, Termination
+from ..result import Solution
+from ..solvers.ascent_termination import ascent_termination
 from ..solvers.lagrangian_heuristic import (
     LagrangianHeuristicOptions,
     LagrangianHeuristicSolver,
@@ -300,14 +301,9 @@ class FacilityLagrangianSolver(LagrangianHeuristicSolver):
         max_iter = options.max_iter or 5000
         rounds = _Rounds(data, options, max_iter)
         rounds.run()
-        if rounds.gap <= options.gap_tol:
-            term = Termination.CONVERGED
-        elif rounds.timed_out:
-            term = Termination.TIME_LIMIT
-        elif rounds.used >= max_iter:
-            term = Termination.ITERATION_LIMIT
-        else:
-            term = Termination.STALLED
+        term = ascent_termination(
+            rounds.gap, rounds.used, max_iter, gap_tol=options.gap_tol, timed_out=rounds.timed_out
+        )
         return Outcome(
             bound=rounds.bound,
             multipliers={"assign": rounds.lam},

@@ -58,7 +58,8 @@ from ..errors import ModelError
 from ..io.scp import read_scp
 from ..model import Model
 from ..problem import Problem, Relaxation
-from ..result import Solution, Termination
+from ..result import Solution
+from ..solvers.ascent_termination import ascent_termination
 from ..solvers.lagrangian_heuristic import (
     LagrangianHeuristicOptions,
     LagrangianHeuristicSolver,
@@ -291,12 +292,7 @@ class BeasleySolver(LagrangianHeuristicSolver):
             lns_rounds=options.lns_rounds,
             seed=options.seed,
         )
-        if res.gap <= 0.0:
-            term = Termination.CONVERGED
-        elif res.iterations >= max_iter:
-            term = Termination.ITERATION_LIMIT
-        else:
-            term = Termination.STALLED
+        term = ascent_termination(res.gap, res.iterations, max_iter)
         return Outcome(
             bound=res.bound,
             multipliers={"cover": res.multipliers},

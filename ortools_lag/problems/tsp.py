@@ -55,6 +55,11 @@ Prim) plus the two cheapest edges at node 0 (:func:`one_tree_certificate`). The 
 ``benchmarks/bench_relaxation2.py`` uses HiGHS as referee through its own subtour-cut loop
 (degree rows, subtour cuts added on integer solutions).
 
+**Modules.** This one holds the data, the Model, the relaxation and ``decode``; the points of
+1-trees and tours are in :mod:`~ortools_lag.problems.tsp_points`, the certificate in
+:mod:`~ortools_lag.problems.tsp_certificate` and the solver in
+:mod:`~ortools_lag.problems.tsp_held_karp` (all three re-exported here).
+
 >>> import numpy as np
 >>> from ortools_lag import solve
 >>> pts = np.array([[0, 0], [4, 0], [4, 3], [0, 3], [2, 5]], dtype=float)
@@ -68,38 +73,24 @@ Prim) plus the two cheapest edges at node 0 (:func:`one_tree_certificate`). The 
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from pydantic import Field
-from scipy.sparse.csgraph import breadth_first_order, depth_first_order, minimum_spanning_tree
-from scipy.sparse.linalg import spsolve_triangular
 
-from ..algorithms.one_tree import one_tree, solve_tsp
-from ..algorithms.tour import (
-    check_weights,
-    local_search,
-    nearest_neighbor_tour,
-    nearest_neighbours,
-    tour_length,
-)
+from ..algorithms.one_tree import one_tree
+from ..algorithms.tour import check_weights, tour_length
 from ..errors import ModelError, SpecError
 from ..io.tsplib import coordinate_distances, read_tour, read_tsplib
-from ..kkt import certify_feasible
 from ..model import Model
 from ..problem import Problem, Relaxation
-from ..result import KKTReport, Solution, Termination
-from ..solvers.lagrangian_heuristic import (
-    LagrangianHeuristicOptions,
-    LagrangianHeuristicSolver,
-    Outcome,
-    ascent_history,
-)
+from ..result import Solution
+from .tsp_certificate import one_tree_certificate
+from .tsp_held_karp import HeldKarpOptions, HeldKarpSolver
+from .tsp_points import point_of_tree, tour_edges, tour_from_tree, tour_order
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -306,97 +297,6 @@ def _problem(data: TSPData) -> Problem:
     )
 
 
-# -- points: 1-trees and tours --------------------------------------------------------------------
-def _subtree_sizes(
-    n_nodes: int, u: np.ndarray, v: np.ndarray, root: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Parent of each node of the tree ``(u, v)`` rooted at ``root`` and each subtree's size.
-
-    One BFS (scipy) and one sparse triangular solve ``(I - C) s = 1`` in BFS order, ``C`` the
-    parent-to-child matrix.
-    """
-    g = sp.csr_matrix((np.ones(u.size), (u, v)), shape=(n_nodes, n_nodes))
-    order, pred = breadth_first_order(g, root, directed=False, return_predecessors=True)
-    if order.size != n_nodes:
-        raise ModelError("the edges among nodes 1..n-1 do not form a spanning tree")
-    pos = np.empty(n_nodes, dtype=np.int64)
-    pos[order] = np.arange(n_nodes)
-    kids = order[1:]
-    c = sp.csr_matrix((-np.ones(kids.size), (pos[pred[kids]], pos[kids])), shape=(n_nodes, n_nodes))
-    sizes_in_order = spsolve_triangular(
-        (sp.identity(n_nodes, format="csr") + c).tocsr(),
-        np.ones(n_nodes),
-        lower=False,
-        unit_diagonal=True,
-    )
-    sizes = np.empty(n_nodes)
-    sizes[order] = sizes_in_order
-    return pred, sizes
-
-
-def point_of_tree(data: TSPData, edges: np.ndarray) -> dict[str, np.ndarray]:
-    """The Model's point ``{x, f}`` of a 1-tree (or a tour) given by its ``n`` edges.
-
-    ``f`` carries, on each tree arc among ``1..n-1`` directed away from node 1, the number of
-    nodes below it (the subtree size): the flow that ``flow`` asks for.
-
-    Examples
-    --------
-    >>> p = build([[0, 1, 2, 1], [1, 0, 1, 2], [2, 1, 0, 1], [1, 2, 1, 0]])
-    >>> pt = point_of_tree(p.data, [[0, 1], [1, 2], [2, 3], [3, 0]])
-    >>> pt["x"].tolist(), pt["f"].tolist()
-    ([1.0, 0.0, 1.0, 1.0, 0.0, 1.0], [2.0, 0.0, 1.0, 0.0, 0.0, 0.0])
-    """
-    e = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
-    n, k = data.n, data.k
-    x = np.zeros(data.edges.shape[0])
-    x[data.edge_index(e[:, 0], e[:, 1])] = 1.0
-    inner = e[(e != 0).all(axis=1)]
-    pred, sizes = _subtree_sizes(n - 1, inner[:, 0] - 1, inner[:, 1] - 1, 0)
-    child = np.arange(1, n - 1)  # 0-based among 1..n-1; node 1 (index 0) is the root
-    parent = pred[child]
-    f = np.zeros(2 * k)
-    pos = data.edge_index(parent + 1, child + 1) - (n - 1)
-    forward = parent < child  # the arc parent -> child is i -> j of its edge
-    f[np.where(forward, pos, pos + k)] = sizes[child]
-    return {"x": x, "f": f}
-
-
-def _tour_edges(tour: np.ndarray) -> np.ndarray:
-    t = np.asarray(tour, dtype=np.int64)
-    return np.stack([t, np.roll(t, -1)], axis=1)
-
-
-def _cycle(data: TSPData, x: np.ndarray) -> np.ndarray | None:
-    """The visiting order (from node 0) of the edges ``x > 1/2`` when they form one tour."""
-    used = data.edges[np.asarray(x).reshape(-1) > 0.5]
-    n = data.n
-    if used.shape[0] != n or np.bincount(used.ravel(), minlength=n).tolist() != [2] * n:
-        return None
-    g = sp.csr_matrix((np.ones(n), (used[:, 0], used[:, 1])), shape=(n, n))
-    order = depth_first_order(g, 0, directed=False, return_predecessors=False)
-    return order if order.size == n else None
-
-
-def tour_from_tree(data: TSPData, x: np.ndarray, *, k: int = 8) -> np.ndarray:
-    """A tour from a 1-tree ``x``: its depth-first order (the double-tree shortcut), then
-    2-opt/Or-opt on the ``k`` nearest neighbours (nearest neighbour when ``x`` is no 1-tree).
-
-    Examples
-    --------
-    >>> p = build(coords=[[0, 0], [4, 0], [4, 3], [0, 3], [2, 5]])
-    >>> x = p.relaxation().oracle({"degree": [0.0] * 5})[0]["x"]
-    >>> sorted(tour_from_tree(p.data, x).tolist())
-    [0, 1, 2, 3, 4]
-    """
-    w, n = data.weights, data.n
-    used = data.edges[np.asarray(x).reshape(-1) > 0.5]
-    g = sp.csr_matrix((np.ones(used.shape[0]), (used[:, 0], used[:, 1])), shape=(n, n))
-    order = depth_first_order(g, 0, directed=False, return_predecessors=False)
-    start = order if order.size == n else nearest_neighbor_tour(w)
-    return local_search(w, start, neighbours=nearest_neighbours(w, k))
-
-
 # -- relaxation: oracle and heuristic -------------------------------------------------------------
 def _oracle(data: TSPData) -> Any:
     def oracle(lam: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], float]:
@@ -416,7 +316,7 @@ def _heuristic(data: TSPData) -> Any:
         if key not in seen:  # the same 1-tree recurs often near the optimum
             if len(seen) > 256:
                 seen.clear()
-            seen[key] = point_of_tree(data, _tour_edges(tour_from_tree(data, x)))
+            seen[key] = point_of_tree(data, tour_edges(tour_from_tree(data, x)))
         return seen[key]
 
     return heuristic
@@ -426,186 +326,7 @@ def decode(data: TSPData, sol: Solution) -> TourAnswer:
     """The tour of a Solution, from node 0 (raises ``ModelError`` when ``x`` is no tour)."""
     if "x" not in sol.x:
         raise ModelError(f"the solution has no point ({sol.status.value}): {sol.message}")
-    order = _cycle(data, sol.x["x"])
+    order = tour_order(data, sol.x["x"])
     if order is None:
         raise ModelError("the solution's edges do not form a tour")
     return TourAnswer([int(v) for v in order], tour_length(data.weights, order))
-
-
-# -- the certificate: L(pi) re-evaluated from the model by scipy's MST ---------------------------
-def _reduced_costs(model: Model, pi: np.ndarray) -> tuple[np.ndarray, float]:
-    """``c + J^T y`` over all variables and the constant of ``L(., pi)``, from the Model."""
-    n = model.n
-    z0 = np.zeros(n)
-    g = model.groups["degree"]
-    y = g.sign * pi
-    c = np.asarray(model.objective.jacobian(z0, n).todense()).ravel()
-    r = c + g.body.jacobian(z0, n).T @ y
-    const = float(model.objective.value(z0)[0]) + float(y @ g.body.value(z0)) - float(y @ g.hi)
-    return np.asarray(r), const
-
-
-def _min_one_tree(data: TSPData, r: np.ndarray) -> float:
-    """Least ``sum r_e`` over 1-trees: scipy's MST of ``1..n-1`` + the two least root edges."""
-    n = data.n
-    inner = data.edges[n - 1 :] - 1
-    shift = 1.0 - float(r[n - 1 :].min(initial=0.0))  # csgraph drops zero entries: make r >= 1
-    dense = np.zeros((n - 1, n - 1))
-    dense[inner[:, 0], inner[:, 1]] = r[n - 1 :] + shift
-    tree = float(minimum_spanning_tree(dense).sum()) - (n - 2) * shift
-    return tree + float(np.sort(r[: n - 1])[:2].sum())
-
-
-def one_tree_certificate(
-    problem: Problem,
-    pi: npt.ArrayLike,
-    bound: float,
-    x: Mapping[str, Any] | None = None,
-    *,
-    tol: float = 1e-6,
-) -> KKTReport:
-    """Re-evaluate the Held–Karp bound at ``pi`` independently (a ``"lagrangian"`` report).
-
-    ``L(pi)`` is recomputed from the Model's objective and ``degree`` rows (reduced costs
-    ``c + J^T pi`` and constant ``-2 sum pi``) as scipy's minimum spanning tree of the nodes
-    ``1..n-1`` plus the two cheapest edges at node 0 (the flows have no cost, so they do not
-    change the minimum); ``bound`` must not exceed it. The point ``x``, when given, is checked
-    for feasibility and integrality by :func:`ortools_lag.kkt.certify_feasible`.
-
-    Examples
-    --------
-    >>> p = build([[0, 1, 2, 1], [1, 0, 1, 2], [2, 1, 0, 1], [1, 2, 1, 0]])
-    >>> rep = one_tree_certificate(p, [0.0] * 4, 4.0)
-    >>> rep.certified, rep.dual_objective
-    (True, 4.0)
-    """
-    model, data = problem.model, problem.data
-    lam = np.asarray(pi, dtype=np.float64).reshape(-1)
-    notes: list[str] = []
-    r, const = _reduced_costs(model, lam)
-    xv = model.variables["x"]
-    r_x = r[xv.offset : xv.offset + xv.size]
-    r_f = np.delete(r, np.arange(xv.offset, xv.offset + xv.size))
-    if np.any(np.abs(r_f) > 0):
-        notes.append("bound not re-evaluated: the flows carry costs")
-        q = math.nan
-    else:
-        q = _min_one_tree(data, r_x) + const
-        if bound > q + tol * (1.0 + abs(q)):
-            notes.append(f"reported bound {bound:.10g} is beyond q(pi) = {q:.10g}")
-    primal = integ = gap = math.nan
-    if x is not None:
-        rep = certify_feasible(model, x, bound=bound, tol=tol, gap_tol=math.inf)
-        primal, integ, gap = rep.primal_residual, rep.integrality, rep.duality_gap
-        notes += [f"point: {note}" for note in rep.notes]
-    return KKTReport(
-        primal_residual=primal,
-        duality_gap=gap,
-        sign_violation=0.0,  # free multipliers (equality rows)
-        integrality=integ,
-        dual_objective=q,
-        tolerance=tol,
-        certified=not notes,
-        kind="lagrangian",
-        notes=tuple(notes),
-    )
-
-
-# -- the default solver ---------------------------------------------------------------------------
-class HeldKarpOptions(LagrangianHeuristicOptions):
-    """Options of ``held_karp``.
-
-    Attributes
-    ----------
-    step_rule
-        ``"polyak"`` (the default; Held–Wolfe–Crowder: ``t = alpha (U - L) / |g|^2``, ``alpha``
-        halved on stalls; ``max_iter`` default ``max(1000, 10 n)``) or ``"volgenant_jonker"``
-        (the step falls along Volgenant and Jonker's quadratic schedule to 0 at ``max_iter``,
-        default ``max(150, n^2/50 + n + 16)``, their iteration count).
-    kicks
-        Kicks of the iterated local search (default ``max(50, 2 n)``).
-    neighbours
-        Candidate-list length of the local search.
-    certify_highs_max_nodes
-        Up to this many nodes, the bound is also re-evaluated by the engine's
-        :func:`~ortools_lag.solvers.loop.certify_bound` (HiGHS, a MIP on the kept part).
-    """
-
-    step_rule: Literal["polyak", "volgenant_jonker"] = "polyak"
-    kicks: int | None = Field(default=None, ge=0)
-    neighbours: int = Field(default=8, ge=1)
-    certify_highs_max_nodes: int = Field(default=10, ge=0)
-
-
-class HeldKarpSolver(LagrangianHeuristicSolver):
-    """Held–Karp 1-tree bound by subgradient ascent, tour by 2-opt/Or-opt local search."""
-
-    name = "held_karp"
-    description = "Held-Karp 1-tree bound by subgradient ascent; 2-opt/Or-opt tour (tsp)"
-    kinds = ("tsp",)
-    relaxation = "degree"
-    Options = HeldKarpOptions
-
-    def run(self, problem: Problem, options: LagrangianHeuristicOptions) -> Outcome:
-        assert isinstance(options, HeldKarpOptions)
-        data: TSPData = problem.data
-        n = data.n
-        if options.max_iter is not None:
-            max_iter = options.max_iter
-        elif options.step_rule == "volgenant_jonker":
-            max_iter = max(150, n * n // 50 + n + 16)
-        else:
-            max_iter = max(1000, 10 * n)
-        res = solve_tsp(
-            data.weights,
-            seed=options.seed,
-            kicks=options.kicks,
-            k=options.neighbours,
-            step_rule=options.step_rule,
-            max_iter=max_iter,
-        )
-        if res.gap <= 0.0:
-            term = Termination.CONVERGED
-        elif res.iterations >= max_iter:
-            term = Termination.ITERATION_LIMIT
-        else:
-            term = Termination.STALLED
-        return Outcome(
-            bound=res.bound,
-            multipliers={"degree": res.multipliers},
-            x=point_of_tree(data, _tour_edges(res.tour)),
-            history=ascent_history(res.history, res.seconds),
-            iterations=res.iterations,
-            termination=term,
-            integral=data.integral,
-            point_from="tour heuristic: nearest neighbour, 2-opt/Or-opt, iterated local search",
-            info={"step_rule": options.step_rule, "bound_check": self._check_name(data, options)},
-        )
-
-    @staticmethod
-    def _check_name(data: TSPData, options: HeldKarpOptions) -> str:
-        if options.certify == "never":
-            return "none"
-        mst = "L(pi) by scipy.sparse.csgraph.minimum_spanning_tree on the model's reduced costs"
-        if options.certify == "always" or data.n <= options.certify_highs_max_nodes:
-            return mst + "; q(pi) by HiGHS on the kept constraints (loop.certify_bound)"
-        return mst
-
-    def certify(
-        self, problem: Problem, out: Outcome, options: LagrangianHeuristicOptions
-    ) -> KKTReport:
-        """scipy's MST re-evaluation always; the engine's HiGHS one on small instances."""
-        assert isinstance(options, HeldKarpOptions)
-        if options.certify == "never":
-            return KKTReport(kind="lagrangian", notes=("certification switched off",))
-        pi = out.multipliers["degree"]
-        rep = one_tree_certificate(problem, pi, out.bound, out.x, tol=options.tolerance)
-        small = problem.data.n <= options.certify_highs_max_nodes
-        if options.certify == "always" or small:
-            highs = super().certify(problem, out, options)
-            rep = replace(
-                highs,
-                certified=highs.certified and rep.certified,
-                notes=highs.notes + tuple(n for n in rep.notes if not n.startswith("point:")),
-            )
-        return rep

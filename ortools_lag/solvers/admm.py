@@ -54,18 +54,17 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from pydantic import Field
 
-from .. import kkt
 from ..errors import NotSupportedError
 from ..result import Solution
 from .admm_blocks import QP_OPTIONS, Split, kept_multipliers, with_kept_multipliers
-from .dual_base import DualMethod, DualOptions, DualSolver, DualState
+from .dual_base import DualOptions, DualSolver, DualState
 from .fullspace import Network, Trainer, blas_single_thread, finish, is_network, train, warm_point
+from .iterate_method import IterateMethod, IterateState
 
 if TYPE_CHECKING:
     from ..lagrangian import Lagrangian
     from ..model import Model
     from ..problem import Problem
-    from ..result import KKTReport
     from .base import SolverOptions
 
 __all__ = [
@@ -120,10 +119,9 @@ class AdmmOptions(DualOptions):
 
 
 @dataclass(frozen=True)
-class AdmmState(DualState):
+class AdmmState(IterateState):
     """The dual state plus the iterate, the slacks, the penalty and both residuals."""
 
-    x: np.ndarray | None = None
     s: np.ndarray | None = None
     rho: float = 1.0
     primal_residual: float = math.inf
@@ -136,7 +134,7 @@ def _default_relax(model: Model) -> tuple[str, ...]:
     return out or tuple(model.groups)
 
 
-class AdmmMethod(DualMethod):
+class AdmmMethod(IterateMethod):
     """ADMM on the relaxed groups: block sweeps, the slack step and the multiplier step."""
 
     name = "admm"
@@ -302,24 +300,6 @@ class AdmmMethod(DualMethod):
         elif rule == "growth" and iteration >= o.rho_warmup:
             rho *= o.rho_growth
         return float(min(rho, o.rho_max))
-
-    def report_lam(self, state: DualState) -> np.ndarray:
-        return state.lam
-
-    def report_point(self, state: DualState) -> tuple[np.ndarray, str] | None:
-        assert isinstance(state, AdmmState)
-        if state.x is None or state.iteration <= 1:
-            return None
-        return state.x, self.point_label
-
-    def certificate(
-        self, lagrangian: Lagrangian, state: DualState, x: dict[str, np.ndarray] | None
-    ) -> KKTReport | None:
-        if x is None:
-            return None
-        return kkt.certify(
-            lagrangian.model, x, lagrangian.split(state.lam), tol=self.options.tolerance
-        )
 
 
 # -- the network ---------------------------------------------------------------------------------

@@ -35,12 +35,12 @@ from pydantic import Field
 
 from .. import kkt
 from ..errors import NotSupportedError
-from .dual_base import DualMethod, DualOptions, DualSolver, DualState
+from .dual_base import DualOptions, DualSolver, DualState
+from .iterate_method import IterateMethod, IterateState
 
 if TYPE_CHECKING:
     from ..lagrangian import Lagrangian
     from ..model import Model
-    from ..result import KKTReport
 
 __all__ = ["AlmMethod", "AlmOptions", "AlmSolver", "AlmState"]
 
@@ -68,10 +68,9 @@ class AlmOptions(DualOptions):
 
 
 @dataclass(frozen=True)
-class AlmState(DualState):
+class AlmState(IterateState):
     """The dual state plus the primal iterate, the penalty and the last violation."""
 
-    x: np.ndarray | None = None
     rho: float = 10.0
     infeasibility: float = math.inf
     kkt_residual: float = math.inf
@@ -98,7 +97,7 @@ class _Terms:
         return vals, jac
 
 
-class AlmMethod(DualMethod):
+class AlmMethod(IterateMethod):
     """Method of multipliers: L-BFGS-B on the augmented Lagrangian, then a multiplier update."""
 
     name = "alm"
@@ -204,24 +203,6 @@ class AlmMethod(DualMethod):
             kkt_residual=resid,
             converged=resid <= o.kkt_tolerance,
             stalled=rho >= o.rho_max and infeas > 0.25 * state.infeasibility,
-        )
-
-    def report_lam(self, state: DualState) -> np.ndarray:
-        return state.lam
-
-    def report_point(self, state: DualState) -> tuple[np.ndarray, str] | None:
-        assert isinstance(state, AlmState)
-        if state.x is None or state.iteration <= 1:
-            return None
-        return state.x, self.point_label
-
-    def certificate(
-        self, lagrangian: Lagrangian, state: DualState, x: dict[str, np.ndarray] | None
-    ) -> KKTReport | None:
-        if x is None:
-            return None
-        return kkt.certify(
-            lagrangian.model, x, lagrangian.split(state.lam), tol=self.options.tolerance
         )
 
 

@@ -38,9 +38,9 @@ from ..errors import BackendUnavailableError, NotSupportedError, OptionError
 from ..model import AffineExpr, Model, QuadExpr, StandardForm, to_standard_form
 from ..model.expressions import Expr
 from ..result import Solution, Status, Termination
-from .backend import RawResult, finish
+from .backend import RawResult
 from .base import Solver, SolverOptions
-from .scipy_backend import ModelFunctions, certify_infeasible_or_unbounded, nlp_solution
+from .raw_solution import solution_from_raw
 
 if TYPE_CHECKING:
     from ..problem import Problem
@@ -374,29 +374,4 @@ class CvxpySolver(Solver):
         raw.info = {"cvxpy_solver": name}
         if model.is_integer:
             raw.bound = _mip_bound(prob, model.sense_sign)
-        tol = options.tolerance
-        if sf is not None:
-            if raw.status in (Status.INFEASIBLE, Status.UNBOUNDED, Status.INFEASIBLE_OR_UNBOUNDED):
-                raw = certify_infeasible_or_unbounded(raw, sf)
-            secs = time.perf_counter() - t0
-            return finish(model, sf, raw, solver=self.name, seconds=secs, tol=tol)
-        if raw.x is None:
-            return Solution(
-                status=raw.status,
-                termination=raw.termination,
-                solver=self.name,
-                message=msg,
-                seconds=time.perf_counter() - t0,
-                info=raw.info,
-            )
-        return nlp_solution(
-            ModelFunctions(model),
-            raw.x,
-            raw.y,
-            term=raw.termination,
-            message=msg,
-            solver=self.name,
-            tol=tol,
-            t0=t0,
-            info=raw.info,
-        )
+        return solution_from_raw(model, sf, raw, solver=self.name, tol=options.tolerance, t0=t0)

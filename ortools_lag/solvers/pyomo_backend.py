@@ -40,9 +40,9 @@ from ..errors import BackendUnavailableError, NotSupportedError
 from ..model import AffineExpr, Model, QuadExpr, StandardForm, to_standard_form
 from ..model.expressions import Expr
 from ..result import Solution, Status, Termination
-from .backend import RawResult, finish
+from .backend import RawResult
 from .base import Solver, SolverOptions
-from .scipy_backend import ModelFunctions, certify_infeasible_or_unbounded, nlp_solution
+from .raw_solution import solution_from_raw
 
 if TYPE_CHECKING:
     from ..problem import Problem
@@ -322,29 +322,4 @@ class PyomoSolver(Solver):
         raw = _read(pm, res, _rows(pm, model, sf), name)
         if sf is not None and raw.bound == raw.bound:
             raw.bound = sf.sense * raw.bound
-        tol = options.tolerance
-        if sf is not None:
-            if raw.status in (Status.INFEASIBLE, Status.UNBOUNDED, Status.INFEASIBLE_OR_UNBOUNDED):
-                raw = certify_infeasible_or_unbounded(raw, sf)
-            secs = time.perf_counter() - t0
-            return finish(model, sf, raw, solver=self.name, seconds=secs, tol=tol)
-        if raw.x is None:
-            return Solution(
-                status=raw.status,
-                termination=raw.termination,
-                solver=self.name,
-                message=raw.message,
-                seconds=time.perf_counter() - t0,
-                info=raw.info,
-            )
-        return nlp_solution(
-            ModelFunctions(model),
-            raw.x,
-            raw.y,
-            term=raw.termination,
-            message=raw.message,
-            solver=self.name,
-            tol=tol,
-            t0=t0,
-            info=raw.info,
-        )
+        return solution_from_raw(model, sf, raw, solver=self.name, tol=options.tolerance, t0=t0)

@@ -1,0 +1,188 @@
+"""Numbers of OR-Library text files, with the line of every token for error messages.
+
+:class:`NumberTokens` reads a whitespace-separated number stream in order (the ``gap``,
+``mknap``, ``rcsp`` and ``rudy`` readers); :func:`parse_numbers` and :func:`token_line` read a
+whole file at once (``scp``, ``ufl``); :func:`read_problems` reads the ``P`` problems of a
+multi-problem file.
+
+>>> parse_numbers("1 2 capacity 3", allow_word="capacity").tolist()
+[1.0, 2.0, nan, 3.0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+
+from ..errors import SpecError
+
+__all__ = ["NumberTokens", "parse_numbers", "read_problems", "token_line"]
+
+T = TypeVar("T")
+
+
+def token_line(text: str, index: int) -> int:
+    """1-based line of whitespace-separated token ``index`` of ``text`` (past the end: last line).
+
+    Examples
+    --------
+    >>> token_line("1 2\\n3\\n\\n4", 3)
+    4
+    """
+    counts = np.cumsum([len(line.split()) for line in text.splitlines()] or [0])
+    return min(int(np.searchsorted(counts, index, side="right")), len(counts) - 1) + 1
+
+
+def parse_numbers(text: str, file: str = "<string>", allow_word: str | None = None) -> np.ndarray:
+    """Every token of ``text`` as a float; ``allow_word`` tokens (any case) become ``nan``; any
+    other word raises :class:`~ortools_lag.errors.SpecError` with its line."""
+    tokens = text.split()
+    if allow_word is not None:
+        tokens = ["nan" if t.lower() == allow_word else t for t in tokens]
+    try:
+        return np.array(tokens, dtype=np.float64)
+    except ValueError:
+        bad = next(i for i, t in enumerate(tokens) if not _is_number(t))
+        raise SpecError(
+            f"expected a number, found {tokens[bad]!r}", file=file, line=token_line(text, bad)
+        ) from None
+
+
+def _is_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+def read_problems(tok: NumberTokens, read_one: Callable[[NumberTokens, int, str], T]) -> list[T]:
+    """The problems of a multi-problem file: their count ``P`` first, then
+    ``read_one(tok, k, stem)`` for ``k = 1..P`` (``stem``: the file's stem); nothing may follow.
+
+    >>> read_problems(NumberTokens("2 7 8"), lambda t, k, stem: (stem, k, t.int("x")))
+    [('<string>', 1, 7), ('<string>', 2, 8)]
+    """
+    count = tok.int("problems", minimum=1)
+    stem = Path(tok.source).stem
+    problems = [read_one(tok, k, stem) for k in range(1, count + 1)]
+    tok.expect_end(f"the {count} problems announced on line 1")
+    return problems
+
+
+class NumberTokens:
+    """Whitespace-separated numbers of a text, read in order, each remembering its line.
+
+    Parameters
+    ----------
+    text
+        The whole file.
+    source
+        The file name used in error messages.
+
+    Examples
+    --------
+    >>> tok = NumberTokens("3 4\\n5.5\\n", source="f.txt")
+    >>> tok.ints(2, "size").tolist(), tok.floats(1, "value").tolist(), tok.exhausted
+    ([3, 4], [5.5], True)
+    """
+
+    def __init__(self, text: str, source: str = "<string>") -> None:
+        rows = [line.split() for line in text.splitlines()]
+        counts = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+        self.source = source
+        self._words = [w for r in rows for w in r]
+        self._lines = np.repeat(np.arange(1, len(rows) + 1), counts)
+        self._last_line = len(rows) if rows else 1
+        try:
+            self._values = np.array(self._words, dtype=np.float64)
+        except ValueError:
+            self._values = self._locate_bad_word()
+        self.pos = 0
+
+    def _locate_bad_word(self) -> np.ndarray:
+        for k, word in enumerate(self._words):
+            try:
+                float(word)
+            except ValueError:
+                raise SpecError(
+                    f"expected a number, found {word!r}",
+                    file=self.source,
+                    line=int(self._lines[k]),
+                ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @property
+    def exhausted(self) -> bool:
+        """Whether every token has been read."""
+        return self.pos >= len(self._values)
+
+    def line(self, offset: int = 0) -> int:
+        """The line of the token ``offset`` places after the current one (or the last line)."""
+        k = self.pos + offset
+        return int(self._lines[k]) if k < len(self._lines) else self._last_line
+
+    def floats(self, count: int, field: str) -> np.ndarray:
+        """Read ``count`` numbers; a short file raises ``SpecError`` naming ``field``."""
+        stop = self.pos + count
+        if stop > len(self._values):
+            raise SpecError(
+                f"file ended early: expected {count} numbers, found {len(self._values) - self.pos}",
+                file=self.source,
+                line=self._last_line,
+                field=field,
+            )
+        out = self._values[self.pos : stop]
+        bad = np.flatnonzero(~np.isfinite(out))
+        if bad.size:
+            raise SpecError(
+                f"expected a finite number, found {self._words[self.pos + bad[0]]!r}",
+                file=self.source,
+                line=self.line(int(bad[0])),
+                field=field,
+            )
+        self.pos = stop
+        return out.copy()
+
+    def nonnegative_floats(self, count: int, field: str, what: str) -> np.ndarray:
+        """Read ``count`` numbers that must be ``>= 0`` (``what`` names them in the error,
+        which points at the line of the first of them)."""
+        first_line = self.line()
+        out = self.floats(count, field)
+        if np.any(out < 0):
+            raise SpecError(f"{what} must be >= 0", file=self.source, line=first_line, field=field)
+        return out
+
+    def ints(self, count: int, field: str, minimum: int | None = None) -> np.ndarray:
+        """Read ``count`` integers (at least ``minimum`` when given)."""
+        start = self.pos
+        out = self.floats(count, field)
+        bad = np.flatnonzero(out != np.round(out))
+        if minimum is not None:
+            bad = np.union1d(bad, np.flatnonzero(out < minimum))
+        if bad.size:
+            k = int(bad[0])
+            need = "an integer" if minimum is None else f"an integer >= {minimum}"
+            raise SpecError(
+                f"expected {need}, found {self._words[start + k]!r}",
+                file=self.source,
+                line=int(self._lines[start + k]),
+                field=field,
+            )
+        return out.astype(np.int64)
+
+    def int(self, field: str, minimum: int | None = None) -> int:
+        """Read one integer."""
+        return int(self.ints(1, field, minimum)[0])
+
+    def expect_end(self, what: str) -> None:
+        """Raise ``SpecError`` if tokens are left after ``what``."""
+        if not self.exhausted:
+            raise SpecError(
+                f"unexpected data after {what}: {self._words[self.pos]!r}",
+                file=self.source,
+                line=self.line(),
+            )
