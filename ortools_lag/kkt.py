@@ -43,14 +43,18 @@ __all__ = [
     "check_farkas",
     "check_ray",
     "evaluate",
+    "finite_max",
     "shadow_prices",
 ]
 
 
-def _finite_max(*arrays: np.ndarray) -> float:
-    vals = [np.abs(a[np.isfinite(a)]) for a in arrays]
-    vals = [v for v in vals if v.size]
-    return float(max(v.max() for v in vals)) if vals else 0.0
+def finite_max(*arrays: np.ndarray) -> float:
+    """``max |a|`` over the finite entries of all ``arrays`` (0 when there are none).
+
+    >>> finite_max(np.array([1.0, -np.inf]), np.array([-3.0]))
+    3.0
+    """
+    return max((_finite_norm(a, np.isfinite(a)) for a in arrays), default=0.0)
 
 
 def _inf_norm(a: np.ndarray) -> float:
@@ -97,7 +101,7 @@ def evaluate(model: Model, z: np.ndarray) -> Evaluation:
         his.append(g.hi)
         signs.append(np.full(g.size, g.sign))
         lo0, hi0 = g.bounds_without_constant()
-        rhs.append(_finite_max(lo0, hi0))
+        rhs.append(finite_max(lo0, hi0))
         slices[name] = slice(start, start + g.size)
         start += g.size
 

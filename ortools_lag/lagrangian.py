@@ -517,8 +517,8 @@ class Lagrangian:
         if not hasattr(self, "_feas_scale"):
             m = self.model
             rows = [m.groups[k].bounds_without_constant() for k in m.groups]
-            rhs = max((_finite_max(lo, hi) for lo, hi in rows), default=0.0)
-            bnd = _finite_max(m.lower_bounds(), m.upper_bounds())
+            rhs = max((kkt.finite_max(lo, hi) for lo, hi in rows), default=0.0)
+            bnd = kkt.finite_max(m.lower_bounds(), m.upper_bounds())
             self._feas_scale = max(1.0 + rhs, 1.0 + bnd)
         return self._feas_scale
 
@@ -542,11 +542,6 @@ class Lagrangian:
             f"Lagrangian({self.model.name!r}, relax={list(self.relax)}, "
             f"{self.size} multipliers, inner={self.inner if self.why_not() is None else 'n/a'})"
         )
-
-
-def _finite_max(*arrays: np.ndarray) -> float:
-    vals = [np.abs(a[np.isfinite(a)]) for a in arrays]
-    return float(max((v.max() for v in vals if v.size), default=0.0))
 
 
 def __getattr__(name: str) -> Any:
