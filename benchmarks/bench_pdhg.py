@@ -11,6 +11,14 @@ Every solver runs on the stated number of threads (``--threads``, default 1): ou
 ``num_threads``, HiGHS with ``threads``. With a CUDA device (``torch.cuda.is_available()``), ours
 also runs on the GPU, and a 3000 × 3000 transportation LP is added at 1e-4.
 
+Termination, like with like: OR-Tools PDLP runs with ``eps_optimal_absolute =
+eps_optimal_relative = tol`` and its default l2 norms, i.e. ``‖Ax − proj(Ax)‖₂ <= tol (1 + ‖b‖₂)``,
+``‖c + Aᵀy − λ‖₂ <= tol (1 + ‖c‖₂)`` and ``|p − d| <= tol (1 + |p| + |d|)`` on the current or
+the average iterate, checked every 64 iterations, in original units, with the same rule for the
+reduced costs absorbed by bounds; ours tests the same three and, in addition, the objective
+error bound (see :mod:`ortools_lag.solvers.pdhg`), so ours never stops earlier on the same
+iterate. Both count accepted steps as iterations (rejected step-size trials are not counted).
+
 ``--quick`` (CI) runs tiny sizes in well under 30 s. Run ``python benchmarks/bench_pdhg.py``
 for the full table (300 × 300 and 1000 × 1000; ``--sizes 300`` for the smaller one only).
 """
@@ -115,16 +123,18 @@ def random_flow(nodes: int, arcs: int, seed: int = 0) -> Lp:
     return Lp(f"mincostflow random {nodes}", c, A, b, b.copy(), np.zeros(k), cap)
 
 
-def run_ours(lp: Lp, tol: float, threads: int, limit: float, device: str | None = None) -> Run:
+def run_ours(
+    lp: Lp, tol: float, threads: int, limit: float, device: str | None = None, method: str = ""
+) -> Run:
     from ortools_lag.solvers.pdhg import pdhg_solve
 
     backend = "torch" if device else "numpy"
     t0 = time.perf_counter()
     r = pdhg_solve(
         lp.c, lp.A, lp.lo, lp.hi, lp.lb, lp.ub, tolerance=tol, time_limit=limit,
-        backend=backend, device=device, threads=threads,
+        backend=backend, device=device, threads=threads, method=method or "adaptive",
     )  # fmt: skip
-    name = f"ours ({backend}{'/' + device if device else ''})"
+    name = f"ours ({backend}{'/' + device if device else ''}{', ' + method if method else ''})"
     return Run(name, r.status, time.perf_counter() - t0, r.iterations, r.objective)
 
 
@@ -207,6 +217,8 @@ def bench(lp: Lp, tols: list[float], args: argparse.Namespace, cuda: bool) -> No
     ref = lp.known if lp.known is not None else ref_run.objective
     for tol in tols:
         runs = [run_ours(lp, tol, args.threads, args.time_limit)]
+        if args.halpern:
+            runs.append(run_ours(lp, tol, args.threads, args.time_limit, method="halpern"))
         if cuda:
             runs.append(run_ours(lp, tol, args.threads, args.time_limit, device="cuda"))
         runs.append(ref_run)
@@ -226,6 +238,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--time-limit", type=float, default=600.0)
     ap.add_argument("--no-ortools", action="store_true", help="skip OR-Tools PDLP")
     ap.add_argument("--no-flow", action="store_true", help="skip the min-cost-flow LP")
+    ap.add_argument("--halpern", action="store_true", help="also ours with method='halpern'")
     args = ap.parse_args(argv)
     try:
         import torch

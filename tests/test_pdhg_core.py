@@ -359,7 +359,8 @@ def test_warm_start_at_the_optimum_stops_at_once() -> None:
 def test_polishing_and_constant_steps_reach_the_same_optimum() -> None:
     lp = random_lp(7)
     obj = highs_solve(lp)[1]
-    for kw in ({"polish": True}, {"step_rule": "constant"}, {"averaging": False}):
+    options = ({"polish": True}, {"step_rule": "constant"}, {"averaging": False})
+    for kw in (*options, {"method": "halpern", "polish": True}):
         res = solve(lp, tolerance=1e-6, **kw)
         check_optimal_certificate(lp, res, 1e-6)
         assert res.objective == pytest.approx(obj, rel=1e-5), kw

@@ -89,3 +89,12 @@ def test_netlib_sweep_at_1e4() -> None:
             assert sol.objective == pytest.approx(target, rel=1e-3), name
             good += 1
     assert good >= 15
+
+
+def test_halpern_method_through_the_registered_solver() -> None:
+    model = diet()
+    sol = solve(model, "pdhg", method="halpern", accuracy="high", threads=1)
+    ref = solve(model, "highs")
+    assert sol.status == Status.OPTIMAL
+    check_solution(model, sol)
+    assert sol.objective == pytest.approx(ref.objective, rel=1e-7)

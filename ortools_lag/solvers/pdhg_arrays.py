@@ -23,11 +23,17 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg.blas import daxpy
 
+try:  # y += A x into a given vector (scipy's own kernel behind ``A @ x``)
+    from scipy.sparse._sparsetools import csr_matvec as _csr_matvec
+except ImportError:  # pragma: no cover - a scipy without the private kernel
+    _csr_matvec = None
+
 from ..errors import BackendUnavailableError, OptionError
 
 __all__ = ["ArrayOps", "NumpyOps", "TorchOps", "array_ops"]
 
 Vec = Any
+_SMALL = 8192  # below this size two ufunc calls beat one np.clip call
 
 
 class ArrayOps:
@@ -52,8 +58,16 @@ class ArrayOps:
         """``A @ v``."""
         raise NotImplementedError
 
+    def matvec_add(self, A: Any, v: Vec, out: Vec) -> Vec:
+        """``out += A @ v`` in place (no temporary of ``out``'s size); returns ``out``."""
+        raise NotImplementedError
+
     def axpy(self, a: float, x: Vec, y: Vec) -> Vec:
         """``y += a * x`` in place; returns ``y``."""
+        raise NotImplementedError
+
+    def assign(self, out: Vec, v: Vec) -> Vec:
+        """``out[:] = v``; returns ``out``."""
         raise NotImplementedError
 
     def add(self, a: Vec, b: Vec, out: Vec) -> Vec:
@@ -124,7 +138,19 @@ class NumpyOps(ArrayOps):
         return sp.csr_matrix(A, dtype=np.float64)
 
     def matvec(self, A: sp.csr_matrix, v: np.ndarray) -> np.ndarray:
-        return np.asarray(A @ v)
+        if _csr_matvec is None:  # pragma: no cover
+            return np.asarray(A @ v)
+        out = np.zeros(A.shape[0])  # scipy's kernel without ``A @ v``'s checks (small LPs)
+        if A.nnz:
+            _csr_matvec(A.shape[0], A.shape[1], A.indptr, A.indices, A.data, v, out)
+        return out
+
+    def matvec_add(self, A: sp.csr_matrix, v: np.ndarray, out: np.ndarray) -> np.ndarray:
+        if _csr_matvec is None:  # pragma: no cover
+            out += A @ v
+        elif A.nnz:
+            _csr_matvec(A.shape[0], A.shape[1], A.indptr, A.indices, A.data, v, out)
+        return out
 
     def axpy(self, a: float, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         if y.size == 0:
@@ -133,6 +159,10 @@ class NumpyOps(ArrayOps):
         if out is not y:  # pragma: no cover - daxpy works in place on contiguous float64
             y[...] = out
         return y
+
+    def assign(self, out: np.ndarray, v: np.ndarray) -> np.ndarray:
+        np.copyto(out, v)
+        return out
 
     def add(self, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
         return np.add(a, b, out=out)
@@ -148,7 +178,9 @@ class NumpyOps(ArrayOps):
         out: np.ndarray | None = None,
     ) -> np.ndarray:
         if lo is not None and hi is not None:
-            return np.clip(v, lo, hi, out=out)
+            if v.size > _SMALL:
+                return np.clip(v, lo, hi, out=out)
+            return np.maximum(np.minimum(v, hi, out=out), lo, out=out)  # np.clip's overhead
         if hi is not None:
             return np.minimum(v, hi, out=out)
         if lo is not None:
@@ -234,8 +266,14 @@ class TorchOps(ArrayOps):
             return self.torch.zeros(A.shape[0], dtype=self.torch.float64, device=self.device)
         return self.torch.mv(A, v)
 
+    def matvec_add(self, A: Any, v: Any, out: Any) -> Any:
+        return out.add_(self.matvec(A, v))
+
     def axpy(self, a: float, x: Any, y: Any) -> Any:
         return y.add_(x, alpha=a)
+
+    def assign(self, out: Any, v: Any) -> Any:
+        return out.copy_(v)
 
     def add(self, a: Any, b: Any, out: Any) -> Any:
         return self.torch.add(a, b, out=out)
@@ -246,6 +284,10 @@ class TorchOps(ArrayOps):
     def clip(self, v: Any, lo: Any, hi: Any, out: Any = None) -> Any:
         if lo is None and hi is None:
             return v.clone() if out is None else out.copy_(v)
+        if isinstance(lo, float) and isinstance(hi, self.torch.Tensor):  # clamp takes both
+            lo = self.torch.full_like(v, lo)  # bounds as numbers or both as tensors
+        if isinstance(hi, float) and isinstance(lo, self.torch.Tensor):
+            hi = self.torch.full_like(v, hi)
         return self.torch.clamp(v, min=lo, max=hi, out=out)
 
     def pos(self, v: Any) -> Any:

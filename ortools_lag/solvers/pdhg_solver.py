@@ -58,6 +58,7 @@ class PdhgOptions(SolverOptions):
     threads: int | None = Field(default=None, ge=1)
     seed: int = 0
     refinements: int = Field(default=2, ge=0)
+    method: Literal["adaptive", "halpern"] = "adaptive"
 
 
 class PdhgSolver(Solver):
@@ -95,7 +96,7 @@ class PdhgSolver(Solver):
                 offset=sf.offset, tolerance=inner, max_iter=options.max_iter - iterations,
                 time_limit=options.time_limit, device=options.device, backend=options.backend,
                 warm_start=warm, polish=options.polish, threads=options.threads,
-                seed=options.seed,
+                seed=options.seed, method=options.method,
             )  # fmt: skip
             iterations += res.iterations
             if res.status != "optimal" or iterations >= options.max_iter:
