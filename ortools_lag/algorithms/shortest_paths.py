@@ -421,8 +421,8 @@ def shortest_paths(
         ``"dijkstra"`` (costs must be ``>= 0``), ``"johnson"`` (any costs; negative cycles
         detected and extracted) or ``"auto"``: Dijkstra unless a cost is negative.
     graph
-        The :func:`arc_graph` of these arcs and costs, when the caller already has it
-        (Dijkstra then skips building it).
+        The :func:`arc_graph` of these arcs and costs, when the caller already has it and
+        has validated the arrays (Dijkstra then skips both).
 
     Returns
     -------
@@ -437,7 +437,10 @@ def shortest_paths(
     >>> shortest_paths(3, t, h, c, source=0).potential.tolist()
     [0.0, 2.0, -1.0]
     """
-    t, h, c = arc_arrays(n, tail, head, cost, names=("cost",))
+    if graph is None:
+        t, h, c = arc_arrays(n, tail, head, cost, names=("cost",))
+    else:  # the caller validated these arrays when it built their graph
+        t, h, c = np.asarray(tail), np.asarray(head), np.asarray(cost, dtype=np.float64)
     if not 0 <= source < n:
         raise ModelError(f"source {source} is not a node (0..{n - 1})")
     negative = bool(c.size) and float(c.min()) < 0

@@ -60,7 +60,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from scipy.sparse.csgraph import breadth_first_order, dijkstra
+from scipy.sparse.csgraph import breadth_first_order
 
 from ..algorithms.shortest_paths import ArcGraph, arc_graph, complete_potentials, shortest_paths
 from ..errors import ModelError
@@ -422,16 +422,15 @@ def _info(method: str) -> dict[str, Any]:
 
 
 def _depths(parent: IntArray) -> IntArray:
-    """Depth of every node of a forest ``v -> parent[v]`` (-1 at roots): one breadth-first
-    search from all the roots at once (csgraph, unweighted, ``min_only``)."""
-    n = parent.size
-    child = np.flatnonzero(parent >= 0)
-    if not child.size:
-        return np.zeros(n, dtype=np.int64)
-    forest = sp.csr_matrix((np.ones(child.size), (parent[child], child)), shape=(n, n))
-    roots = np.flatnonzero(parent < 0)
-    depth = dijkstra(forest, indices=roots, unweighted=True, min_only=True)
-    return depth.astype(np.int64)
+    """Depth of every node of a forest ``v -> parent[v]`` (-1 at roots), by pointer jumping."""
+    depth = (parent >= 0).astype(np.int64)
+    nxt = parent.copy()
+    live = np.flatnonzero(nxt >= 0)
+    while live.size:
+        depth[live] += depth[nxt[live]]
+        nxt[live] = nxt[nxt[live]]
+        live = live[nxt[live] >= 0]
+    return depth
 
 
 def tree_flow(n: int, tail: IntArray, pred_arc: IntArray, weight: FloatArray) -> FloatArray:
