@@ -153,7 +153,7 @@ class _Box:
     def of(cls, model: Model) -> _Box:
         if len(model.variables) == 1:  # one block: its own arrays, read only here
             (v,) = model.variables.values()
-            lb, ub = v.lb.ravel(), v.ub.ravel()
+            lb, ub = v.lb.reshape(-1), v.ub.reshape(-1)
         else:
             lb, ub = model.lower_bounds(), model.upper_bounds()
         return cls(lb, ub, np.isfinite(lb), np.isfinite(ub))
@@ -189,7 +189,7 @@ def _primal(model: Model, ev: Evaluation, box: _Box) -> tuple[float, float]:
     scale = max(ev.rhs_scale, 1.0 + box.scale())
     viol = max(_inf_norm(row_v), box.violation(ev.z))
     if len(model.variables) == 1:  # one block: its own mask, read only here
-        ints = next(iter(model.variables.values())).integer_mask.ravel()
+        ints = next(iter(model.variables.values())).integer_mask.reshape(-1)
     else:
         ints = model.integrality()
     integ = _inf_norm(ev.z[ints] - np.round(ev.z[ints])) if ints.any() else 0.0

@@ -22,9 +22,14 @@ __all__ = ["DOMAINS", "Var"]
 DOMAINS = ("continuous", "integer", "binary")
 
 
+def _constant(value: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """``value`` everywhere in ``shape``, as a read-only broadcast (no memory per entry)."""
+    return np.broadcast_to(np.asarray(value), shape)
+
+
 def _bound(value: Any, shape: tuple[int, ...], name: str, what: str, default: float) -> np.ndarray:
     if value is None:
-        return np.full(shape, default)
+        return _constant(default, shape)
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as exc:
@@ -32,6 +37,8 @@ def _bound(value: Any, shape: tuple[int, ...], name: str, what: str, default: fl
     if np.isnan(arr).any():
         raise ModelError(f"variable {name!r}: {what} contains NaN")
     try:
+        if arr.ndim == 0:
+            return _constant(float(arr), shape)
         return np.broadcast_to(arr, shape).astype(float)
     except ValueError as exc:
         raise ModelError(
@@ -97,7 +104,7 @@ class Var(AffineExpr):
             )
         self.lb, self.ub = lo, hi
         if integer_mask is None:
-            integer_mask = np.full(self.shape, domain != "continuous")
+            integer_mask = _constant(domain != "continuous", self.shape)
         self.integer_mask = np.broadcast_to(np.asarray(integer_mask, dtype=bool), self.shape)
         super().__init__({}, np.zeros(self.size), self.shape)
 
