@@ -1,34 +1,57 @@
 """The operations of the expression graph (``nonlinear.py``): arithmetic with broadcasting,
-sums and means, matrix products, elementwise functions, norms and losses.
+sums and means, matrix products, norms and losses; the elementwise functions (``tanh``,
+``sigmoid``, ``exp`` ...) live in :mod:`~ortools_lag.model.elementwise` and are re-exported here.
 
 Each function takes an expression (affine, quadratic or nonlinear) and returns a
 :class:`~ortools_lag.model.nonlinear.NonlinearExpr`; given a plain array it returns the numpy
-value. Every elementwise function carries its derivative ``f'(x)`` (written with the output
-``y`` where that is cheaper: ``tanh' = 1 - y^2``, ``sigmoid' = y (1 - y)``, ``exp' = y``), which
-the adjoint recursion multiplies into the adjoint: ``adj(x) = adj(y) * f'(x)``.
+value. Read as constraints ``v = phi(args)`` with multiplier ``lambda_v``, each operation's
+adjoint rule gives its arguments' multipliers: ``a + b`` passes ``lambda_v`` to both (summed
+over broadcast axes), ``a * b`` gives ``lambda_v * b`` and ``lambda_v * a``, ``a @ b`` gives
+``lambda_v @ b^T`` and ``a^T @ lambda_v``, a sum spreads ``lambda_v`` over its entries.
+On numpy arrays the products call numpy/BLAS directly (into reused buffers:
+:mod:`~ortools_lag.model.buffers`) and a sum ``a + b`` may write into the buffer of a fresh
+argument that nothing else reads (the tape's in-place plan).
 
 ``softmax_cross_entropy(s, t)`` is ``mean_n sum_c t_cn (logsumexp_c(s_.n) - s_cn)`` (classes on
 ``axis``, samples on the other axis) with adjoint ``(softmax(s) * sum_c t - t) / N``.
 
+The product rule, by the same recursion: ``d/dx sum(x * tanh(x)) = tanh(x) + x (1 - tanh(x)^2)``.
+
 >>> from ortools_lag import Model
 >>> m = Model(); x = m.var("x", 2, lb=None)
->>> e = tanh(x).sum()
+>>> e = (tanh(x) * x).sum()
 >>> z = np.array([0.0, 1.0])
 >>> round(float(e.value(z)[0]), 6), e.vjp(z, 1.0).round(6).tolist()
-(0.761594, [1.0, 0.419974])
+(0.761594, [0.0, 1.181568])
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from ..arrays import is_numpy
 from ..errors import ModelError
+from . import buffers
+from .elementwise import (
+    Elementwise,
+    abs,
+    cos,
+    exp,
+    log,
+    power,
+    relu,
+    sigmoid,
+    sin,
+    softplus,
+    sqrt,
+    square,
+    tanh,
+)
 from .expressions import Expr, Shape, as_constant
 from .nonlinear import (
     Ctx,
@@ -39,7 +62,6 @@ from .nonlinear import (
     as_nonlinear,
     data,
     remap_columns,
-    scale_columns,
 )
 
 __all__ = [
@@ -68,40 +90,6 @@ __all__ = [
 ]
 
 Array = Any
-Fn = Callable[[ModuleType, Array], Array]
-DFn = Callable[[ModuleType, Array, Array], Array]
-
-
-def _as_float(xp: ModuleType, mask: Array, like: Array) -> Array:
-    return xp.astype(mask, like.dtype) if hasattr(xp, "astype") else mask.astype(like.dtype)
-
-
-class Elementwise(Op):
-    """``y = f(x)`` entry by entry, with ``f'(x, y)`` for the adjoint and tangent rules."""
-
-    def __init__(self, name: str, f: Fn, df: DFn) -> None:
-        self.name, self.f, self.df = name, f, df
-
-    def forward(self, ctx: Ctx, args: list[Array]) -> Array:
-        return self.f(ctx.xp, args[0])
-
-    def vjp(self, xp, g, args, out, needs):
-        d = self.df(xp, args[0], out)
-        fresh = isinstance(d, np.ndarray) and d is not args[0] and d is not out
-        if fresh and d.base is None and d.shape == np.shape(g) and d.dtype == np.float64:
-            return [np.multiply(d, g, out=d)]  # numpy: reuse the temporary f'(x)
-        return [g * d]
-
-    def jvp(self, xp, ts, args, out):
-        return ts[0] * self.df(xp, args[0], out)
-
-    def local(self, node, args, out):
-        d = np.broadcast_to(np.asarray(self.df(np, args[0], out), dtype=float), node.shape)
-        return [sp.diags(d.ravel(), format="csr")]
-
-    def pull(self, A, node, args, out):
-        d = np.broadcast_to(np.asarray(self.df(np, args[0], out), dtype=float), node.shape)
-        return [scale_columns(A, d)]
 
 
 # -- arithmetic, reductions and products (the operators of NonlinearExpr) -----------------------
@@ -125,6 +113,23 @@ def _unbroadcast(xp: ModuleType, g: Array, shape: Shape) -> Array:
 
 def _fit(xp: ModuleType, t: Array, shape: Shape) -> Array:
     return t if _shape(t) == tuple(shape) else xp.broadcast_to(t, tuple(shape))
+
+
+def _writable(buf: Any) -> bool:
+    """A numpy array that a kernel may overwrite (the in-place plan checks who else reads it)."""
+    return type(buf) is np.ndarray and buf.ndim > 0 and buf.flags.writeable
+
+
+def _np_matmul(a: Array, b: Array) -> Array:
+    """``a @ b`` by BLAS (no array-API wrapper), 2-D results into a reused buffer."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == b.ndim == 2:
+        out = buffers.empty((a.shape[0], b.shape[1]), np.result_type(a, b))
+        return np.matmul(a, b, out=out)
+    return np.matmul(a, b)
+
+
+def _reshaped(xp: ModuleType, a: Array, shape: Shape) -> Array:
+    return a if _shape(a) == tuple(shape) else xp.reshape(a, shape)
 
 
 def _add_opt(a: Array | None, b: Array | None) -> Array | None:
@@ -184,12 +189,26 @@ class Add(Op):
 
     name = "add"
 
+    fresh = True
+    keeps_args = False  # the adjoint rule reads only the arguments' shapes
+
     def __init__(self, sign: float = 1.0) -> None:
         self.sign = sign
 
     def forward(self, ctx: Ctx, args: list[Array]) -> Array:
         a, b = args
         return a + b if self.sign == 1.0 else a - b
+
+    def inplace_args(self, node: NonlinearExpr) -> tuple[int, ...]:
+        return tuple(i for i, a in enumerate(node.args) if a.shape == node.shape)
+
+    def forward_into(self, ctx: Ctx, args: list[Array], i: int) -> Array:
+        a, b = args
+        buf = args[i]
+        if _writable(buf) and buf.shape == np.broadcast_shapes(np.shape(a), np.shape(b)):
+            if buf.dtype == np.result_type(a, b):
+                return (np.add if self.sign == 1.0 else np.subtract)(a, b, out=buf)
+        return self.forward(ctx, args)
 
     def vjp(self, xp, g, args, out, needs):
         ga = _unbroadcast(xp, g, _shape(args[0])) if needs[0] else None
@@ -217,6 +236,7 @@ class Mul(Op):
     """``out = a * b`` elementwise with numpy broadcasting."""
 
     name = "mul"
+    fresh = True
 
     def forward(self, ctx: Ctx, args: list[Array]) -> Array:
         return args[0] * args[1]
@@ -250,8 +270,11 @@ class MatMul(Op):
     """``out = a @ b`` for 1-D or 2-D operands (products of two variable blocks: ``W @ z``)."""
 
     name = "matmul"
+    fresh = True
 
     def forward(self, ctx: Ctx, args: list[Array]) -> Array:
+        if is_numpy(ctx.xp):
+            return _np_matmul(args[0], args[1])
         return ctx.xp.matmul(args[0], args[1])
 
     @staticmethod
@@ -264,8 +287,9 @@ class MatMul(Op):
         a, b = args
         a2, b2 = self._as2d(xp, a, b)
         g2 = xp.reshape(g, (_shape(a2)[0], _shape(b2)[1]))
-        ga = xp.reshape(xp.matmul(g2, b2.T), _shape(a)) if needs[0] else None
-        gb = xp.reshape(xp.matmul(a2.T, g2), _shape(b)) if needs[1] else None
+        mm = _np_matmul if is_numpy(xp) else xp.matmul  # transposes are views: BLAS flags
+        ga = _reshaped(xp, mm(g2, b2.T), _shape(a)) if needs[0] else None
+        gb = _reshaped(xp, mm(a2.T, g2), _shape(b)) if needs[1] else None
         return [ga, gb]
 
     def jvp(self, xp, ts, args, out):
@@ -349,155 +373,6 @@ def matmul(a: Any, b: Any) -> NonlinearExpr:
         raise ModelError(f"shape mismatch in @: {na.shape} and {nb.shape}")
     shape = na.shape[:-1] + nb.shape[1:]
     return _node(MatMul(), [na, nb], shape)
-
-
-def _sigmoid(xp: ModuleType, x: Array) -> Array:
-    return 0.5 * (1.0 + xp.tanh(0.5 * x))  # no overflow for large |x|
-
-
-_TABLE: dict[str, tuple[Fn, DFn]] = {
-    "tanh": (lambda xp, x: xp.tanh(x), lambda xp, x, y: 1.0 - y * y),
-    "sigmoid": (_sigmoid, lambda xp, x, y: y * (1.0 - y)),
-    "relu": (lambda xp, x: xp.maximum(x, 0.0 * x), lambda xp, x, y: _as_float(xp, x > 0, x)),
-    "softplus": (
-        lambda xp, x: xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(x, 0.0 * x),
-        lambda xp, x, y: _sigmoid(xp, x),
-    ),
-    "exp": (lambda xp, x: xp.exp(x), lambda xp, x, y: y),
-    "log": (lambda xp, x: xp.log(x), lambda xp, x, y: 1.0 / x),
-    "sin": (lambda xp, x: xp.sin(x), lambda xp, x, y: xp.cos(x)),
-    "cos": (lambda xp, x: xp.cos(x), lambda xp, x, y: -xp.sin(x)),
-    "square": (lambda xp, x: x * x, lambda xp, x, y: 2.0 * x),
-    "sqrt": (lambda xp, x: xp.sqrt(x), lambda xp, x, y: 0.5 / y),
-    "abs": (lambda xp, x: xp.abs(x), lambda xp, x, y: xp.sign(x)),
-}
-
-
-def _apply(name: str, x: Any, op: Op | None = None) -> Any:
-    if op is None:
-        f, df = _TABLE[name]
-        op = Elementwise(name, f, df)
-    if not isinstance(x, Expr):
-        arr = as_constant(x)
-        return np.asarray(op.forward(Ctx(np, {}), [arr]))
-    nx = as_nonlinear(x)
-    return _node(op, [nx], nx.shape)
-
-
-def tanh(x: Any) -> Any:
-    """Hyperbolic tangent, ``tanh' = 1 - tanh^2``.
-
-    >>> round(float(tanh(0.5)), 6)
-    0.462117
-    """
-    return _apply("tanh", x)
-
-
-def sigmoid(x: Any) -> Any:
-    """Logistic function ``1 / (1 + exp(-x))``, computed as ``(1 + tanh(x/2)) / 2``.
-
-    >>> float(sigmoid(0.0))
-    0.5
-    """
-    return _apply("sigmoid", x)
-
-
-def relu(x: Any) -> Any:
-    """``max(x, 0)``; the derivative taken at 0 is 0.
-
-    >>> relu([-1.0, 2.0]).tolist()
-    [0.0, 2.0]
-    """
-    return _apply("relu", x)
-
-
-def softplus(x: Any) -> Any:
-    """``log(1 + exp(x))``, computed without overflow; its derivative is the sigmoid.
-
-    >>> round(float(softplus(0.0)), 6)
-    0.693147
-    """
-    return _apply("softplus", x)
-
-
-def exp(x: Any) -> Any:
-    """Exponential.
-
-    >>> float(exp(0.0))
-    1.0
-    """
-    return _apply("exp", x)
-
-
-def log(x: Any) -> Any:
-    """Natural logarithm (``nan`` outside its domain, as numpy).
-
-    >>> float(log(1.0))
-    0.0
-    """
-    return _apply("log", x)
-
-
-def sin(x: Any) -> Any:
-    """Sine.
-
-    >>> float(sin(0.0))
-    0.0
-    """
-    return _apply("sin", x)
-
-
-def cos(x: Any) -> Any:
-    """Cosine.
-
-    >>> float(cos(0.0))
-    1.0
-    """
-    return _apply("cos", x)
-
-
-def square(x: Any) -> Any:
-    """``x * x``.
-
-    >>> square([3.0]).tolist()
-    [9.0]
-    """
-    return _apply("square", x)
-
-
-def sqrt(x: Any) -> Any:
-    """Square root.
-
-    >>> float(sqrt(4.0))
-    2.0
-    """
-    return _apply("sqrt", x)
-
-
-def abs(x: Any) -> Any:
-    """Absolute value; the derivative taken at 0 is 0.
-
-    >>> abs([-2.0]).tolist()
-    [2.0]
-    """
-    return _apply("abs", x)
-
-
-def power(x: Any, p: float) -> Any:
-    """``x ** p`` for a constant exponent ``p``, with ``d/dx = p x^(p-1)``.
-
-    >>> power(2.0, 3).tolist()
-    8.0
-    """
-    q = float(p)
-    if not np.isfinite(q):
-        raise ModelError(f"power: exponent {p!r} is not finite")
-    op = Elementwise(
-        f"power({q:g})",
-        lambda xp, v: v**q,
-        lambda xp, v, y: q * v ** (q - 1.0),
-    )
-    return _apply("power", x, op)
 
 
 def mean(x: Any, axis: int | None = None) -> Any:

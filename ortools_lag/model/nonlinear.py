@@ -19,8 +19,9 @@ back-substitution from the root to the leaves:
 and at a variable leaf ``x`` it gives ``w^T d v_N / d x`` (a vector-Jacobian product). So the
 multipliers of the graph's constraints are minus the adjoints of reverse-mode differentiation:
 backpropagation is this KKT system (LeCun 1988; T. Vieira, "Backprop is not just the chain rule",
-2017). :meth:`NonlinearExpr.forward` returns a :class:`Tape` whose :meth:`Tape.backward` runs the
-recursion with dense adjoints (numpy, or torch on CPU/CUDA through :mod:`ortools_lag.arrays`);
+2017). :meth:`NonlinearExpr.forward` returns a :class:`~ortools_lag.model.tape.Tape` whose
+:meth:`~ortools_lag.model.tape.Tape.backward` runs the recursion with dense adjoints (numpy, or
+torch on CPU/CUDA through :mod:`ortools_lag.arrays`; on numpy, without avoidable temporaries);
 :meth:`NonlinearExpr.jacobian` runs the same recursion with sparse matrix adjoints (seed: the
 identity), and :meth:`NonlinearExpr.jvp` propagates tangents forward.
 
@@ -52,6 +53,7 @@ from ..arrays import asarray_like, device_of, is_numpy, namespace, scatter_add, 
 from ..arrays import sparse_matvec as _spmv
 from ..errors import ModelError
 from .expressions import AffineExpr, Expr, QuadExpr, Shape, as_constant
+from .tape import Tape, run_forward, topological_order
 
 if TYPE_CHECKING:
     from .variables import Var
@@ -86,9 +88,25 @@ class Op:
     ``vjp`` receives the adjoint ``g`` of the node's output and returns the adjoints of its
     arguments (``None`` where ``needs`` is false); ``local`` returns sparse Jacobians of the
     output with respect to each argument, for numpy values at the node's static shapes.
+
+    For the tape's in-place plan (numpy): ``fresh`` (``forward`` returns a new array),
+    ``keeps_args`` / ``keeps_out`` (``vjp``, ``jvp``, ``local`` and ``pull`` read the argument
+    values / the node's own value, not only shapes), ``inplace_args`` (arguments whose buffer
+    ``forward_into`` can write the value into).
     """
 
     name = "op"
+    var: Var | None = None  # the variable of a leaf
+    fresh = False
+    keeps_args = True
+    keeps_out = False
+
+    def inplace_args(self, node: NonlinearExpr) -> tuple[int, ...]:
+        return ()
+
+    def forward_into(self, ctx: Ctx, args: list[Array], i: int) -> Array:
+        """``forward``, free to write into ``args[i]`` (numpy; nothing else reads it)."""
+        return self.forward(ctx, args)
 
     def forward(self, ctx: Ctx, args: list[Array]) -> Array:
         raise NotImplementedError
@@ -142,16 +160,25 @@ class VarOp(Op):
 
     def __init__(self, var: Var) -> None:
         self.var = var
+        self.label = var.name
 
     def forward(self, ctx: Ctx, args: list[Array]) -> Array:
         try:
-            return ctx.values[self.var.name]
+            return ctx.values[self.label]
         except KeyError:
-            raise ModelError(f"no value for variable {self.var.name!r}") from None
+            raise ModelError(f"no value for variable {self.label!r}") from None
+
+
+def _float_dtype(like: Array) -> np.dtype | None:
+    """The dtype of a numpy floating array other than float64 (constants follow it), or None."""
+    dt = getattr(like, "dtype", None)
+    if isinstance(like, np.ndarray) and dt is not None and dt.kind == "f" and dt != np.float64:
+        return np.dtype(dt)
+    return None
 
 
 class ConstOp(Op):
-    """A constant array (converted once per device and dtype)."""
+    """A constant array (converted once per device and dtype; float32 values: float32)."""
 
     name = "const"
 
@@ -161,7 +188,13 @@ class ConstOp(Op):
 
     def forward(self, ctx: Ctx, args: list[Array]) -> Array:
         if ctx.like is None or is_numpy(ctx.xp):
-            return self.value
+            dt = _float_dtype(ctx.like)
+            if dt is None or self.value.dtype.kind != "f":
+                return self.value
+            key = ("numpy", str(dt))
+            if key not in self._cache:
+                self._cache[key] = self.value.astype(dt)
+            return self._cache[key]
         key = (str(device_of(ctx.like)), str(ctx.like.dtype))
         if key not in self._cache:
             self._cache[key] = asarray_like(ctx.xp, self.value, ctx.like)
@@ -179,7 +212,9 @@ class DataOp(ConstOp):
 
     def forward(self, ctx: Ctx, args: list[Array]) -> Array:
         if self.label in ctx.data:
-            return asarray_like(ctx.xp, ctx.data[self.label], ctx.like)
+            value = asarray_like(ctx.xp, ctx.data[self.label], ctx.like)
+            dt = _float_dtype(ctx.like) if is_numpy(ctx.xp) else None
+            return value if dt is None else value.astype(dt, copy=False)
         return super().forward(ctx, args)
 
 
@@ -295,13 +330,14 @@ class NonlinearExpr(Expr):
         self.shape = tuple(int(s) for s in shape)
         self.needs_grad: bool = isinstance(op, VarOp) or any(a.needs_grad for a in self.args)
         self._order: list[NonlinearExpr] | None = None
+        self._plan: dict[int, int] | None = None
 
     @property
     def degree(self) -> int:
         return 3
 
     def variables(self) -> list[Var]:
-        found = {id(n.op.var): n.op.var for n in _topo(self) if isinstance(n.op, VarOp)}
+        found = {id(v): v for n in _topo(self) if (v := n.op.var) is not None}
         return list(found.values())
 
     # -- evaluation -----------------------------------------------------------------------------
@@ -322,12 +358,7 @@ class NonlinearExpr(Expr):
         if like is None:
             like = next((v for v in values.values() if hasattr(v, "shape")), None)
         xp = namespace(*([like] if like is not None else []))
-        ctx = Ctx(xp, values, data or {}, like)
-        order = _topo(self)
-        vals: dict[int, Array] = {}
-        for node in order:
-            vals[id(node)] = node.op.forward(ctx, [vals[id(a)] for a in node.args])
-        return Tape(self, order, vals, xp)
+        return run_forward(self, Ctx(xp, values, data or {}, like))
 
     def evaluate(self, values: Mapping[str, Array], data: Mapping[str, Array] | None = None) -> Any:
         """The value (in its shape) for variable values by name."""
@@ -436,91 +467,6 @@ class NonlinearExpr(Expr):
         return f"NonlinearExpr({self.op.name}, shape={self.shape})"
 
 
-@dataclass
-class Tape:
-    """The values of one forward pass, and the adjoint recursion over them."""
-
-    root: NonlinearExpr
-    order: list[NonlinearExpr]
-    values: dict[int, Array]
-    xp: ModuleType
-
-    @property
-    def value(self) -> Array:
-        """The root's value, in its shape."""
-        return self.values[id(self.root)]
-
-    def backward(self, seed: Array | None = None) -> dict[str, Array]:
-        """Adjoints of the variables (by name) for the root adjoint ``seed`` (default: ones).
-
-        The recursion ``adj(arg) += vjp_op(adj(node))`` visits the nodes from the root to the
-        leaves: back-substitution in the graph's KKT system (see the module docstring).
-        """
-        xp, vals = self.xp, self.values
-        if seed is None:
-            seed = xp.ones_like(xp.asarray(self.value))
-        adj: dict[int, Array] = {id(self.root): seed}
-        grads: dict[str, Array] = {}
-        for node in reversed(self.order):
-            g = adj.pop(id(node), None)
-            if g is None or not node.needs_grad:
-                continue
-            if isinstance(node.op, VarOp):
-                name = node.op.var.name
-                grads[name] = g if name not in grads else grads[name] + g
-                continue
-            needs = [a.needs_grad for a in node.args]
-            args = [vals[id(a)] for a in node.args]
-            parts = node.op.vjp(xp, g, args, vals[id(node)], needs)
-            for a, p in zip(node.args, parts):
-                if p is not None and a.needs_grad:
-                    adj[id(a)] = p if id(a) not in adj else adj[id(a)] + p
-        return grads
-
-    def tangent(self, tangents: Mapping[str, Array]) -> Array:
-        """The root's tangent for tangents of the variables by name (forward mode)."""
-        ts: dict[int, Array | None] = {}
-        for node in self.order:
-            if isinstance(node.op, VarOp):
-                ts[id(node)] = tangents.get(node.op.var.name)
-            elif not node.needs_grad:
-                ts[id(node)] = None
-            else:
-                targs = [ts[id(a)] for a in node.args]
-                args = [self.values[id(a)] for a in node.args]
-                ts[id(node)] = node.op.jvp(self.xp, targs, args, self.values[id(node)])
-        out = ts[id(self.root)]
-        return self.xp.zeros_like(self.xp.asarray(self.value)) if out is None else out
-
-    def sparse_jacobian(self, n: int) -> sp.csr_matrix:
-        """The root's Jacobian (``size x n``) by the adjoint recursion with matrix adjoints."""
-        root, vals = self.root, self.values
-        adj: dict[int, sp.csr_matrix] = {id(root): sp.identity(root.size, format="csr")}
-        blocks: dict[str, tuple[Var, sp.csr_matrix]] = {}
-        for node in reversed(self.order):
-            A = adj.pop(id(node), None)
-            if A is None or not node.needs_grad:
-                continue
-            if isinstance(node.op, VarOp):
-                v = node.op.var
-                prev = blocks.get(v.name)
-                blocks[v.name] = (v, A if prev is None else prev[1] + A)
-                continue
-            args = [np.asarray(vals[id(a)]) for a in node.args]
-            pulled = node.op.pull(A, node, args, np.asarray(vals[id(node)]))
-            for a, P in zip(node.args, pulled):
-                if P is not None and a.needs_grad:
-                    adj[id(a)] = P if id(a) not in adj else adj[id(a)] + P
-        rows, cols, data = [np.zeros(0, int)], [np.zeros(0, int)], [np.zeros(0)]
-        for v, B in blocks.values():
-            coo = B.tocoo()
-            rows.append(coo.row)
-            cols.append(coo.col + v.offset)
-            data.append(coo.data)
-        r, c, d = (np.concatenate(p) for p in (rows, cols, data))
-        return sp.csr_matrix((d, (r, c)), shape=(root.size, n))
-
-
 # -- construction -------------------------------------------------------------------------------
 def _fn() -> ModuleType:
     from . import functions  # the arithmetic ops use this module's graph: imported on use
@@ -533,27 +479,7 @@ def _node(op: Op, args: Sequence[NonlinearExpr], shape: Shape) -> NonlinearExpr:
 
 
 def _topo(root: NonlinearExpr) -> list[NonlinearExpr]:
-    """Nodes in topological order (arguments first), each once (cached: graphs are immutable)."""
-    if root._order is None:
-        root._order = _toposort(root)
-    return root._order
-
-
-def _toposort(root: NonlinearExpr) -> list[NonlinearExpr]:
-    order: list[NonlinearExpr] = []
-    seen: set[int] = set()
-    stack: list[tuple[NonlinearExpr, bool]] = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        stack.extend((a, False) for a in node.args if id(a) not in seen)
-    return order
+    return topological_order(root)
 
 
 def _split(variables: list[Var], z: Array) -> dict[str, Array]:

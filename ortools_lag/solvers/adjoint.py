@@ -12,7 +12,8 @@ For fixed ``theta`` the KKT conditions in ``(z, lambda)`` are solved exactly: pr
 by the forward pass, stationarity in ``z_k``,
 ``df/dz_k + lambda_k - sum_{j>k} (d phi_j / d z_k)^T lambda_j = 0``, by back-substitution from
 the last group to the first. So ``lambda_k = -dF/dz_k`` (minus backprop's adjoint of the layer
-output) and ``dL/dtheta = dF/dtheta`` is the weight gradient; a weight optimiser (gradient
+output; the recursion carries the multipliers themselves, and only the weight gradient is
+negated) and ``dL/dtheta = dF/dtheta`` is the weight gradient; a weight optimiser (gradient
 descent, Adam, or scipy's L-BFGS) drives that last stationarity residual to zero, on mini-batches
 when asked. Each multiplier ``lambda_k`` (group ``k``'s shape) is in the Solution.
 
@@ -239,29 +240,41 @@ class ReducedSpace:
         s = float(self.model.sense_sign)
         otape = self.objective.forward(values, data, like=like)
         total = s * otape.value
-        acc = otape.backward(s * xp.ones_like(xp.asarray(otape.value)))
+        # ``lam_acc`` gathers multipliers, -dF/dv: the recursion is linear in its seed, so the
+        # seed -s (not s) yields each layer's lambda = -dF/dz without negating the big arrays
+        lam_acc = otape.backward(-s * xp.ones_like(xp.asarray(otape.value)))
         for body, sign, mu in self.fixed.values():  # L = F + mu . (sign * body)
             btape = body.forward(values, data, like=like)
             y = sign * xp.reshape(xp.asarray(mu, dtype=btape.value.dtype), body.shape)
             total = total + xp.sum(y * btape.value)
-            _accumulate(acc, btape.backward(y))
-        lams: dict[str, Array] = {}
-        for step, tape in zip(reversed(self.layering.steps), reversed(tapes)):
-            a = acc.pop(step.output, None)
-            if a is None:
-                a = xp.zeros_like(values[step.output])
-            if step.definition is not None:  # body = out - phi: lambda = -a, adjoint seed a
-                lams[step.group] = -a
-                _accumulate(acc, tape.backward(a))
-            else:  # body = sign * out + psi: lambda = -sign * a
-                lam = -step.sign * a
-                lams[step.group] = lam
-                grads = tape.backward(lam)
-                grads.pop(step.output, None)
-                _accumulate(acc, grads)
-        grad = {v.name: acc.get(v.name, xp.zeros_like(params[v.name])) for v in self.params}
+            _accumulate(lam_acc, btape.backward(-y))
+        lams = self._multipliers(tapes, values, lam_acc)
+        grad = {
+            v.name: -lam_acc[v.name] if v.name in lam_acc else xp.zeros_like(params[v.name])
+            for v in self.params
+        }
         outputs = {s.output: values[s.output] for s in self.layering.steps}
         return ReducedPoint(float(to_numpy(total)), grad, outputs, lams)
+
+    def _multipliers(
+        self, tapes: list[Tape], values: dict[str, Array], lam_acc: dict[str, Array]
+    ) -> dict[str, Array]:
+        """Back-substitution from the last layer to the first; ``lam_acc`` gathers ``-dF/dv``."""
+        lams: dict[str, Array] = {}
+        for step, tape in zip(reversed(self.layering.steps), reversed(tapes)):
+            lam = lam_acc.pop(step.output, None)  # -dF/dz: body = out - phi, lambda = -dF/dz
+            if lam is None:
+                lam = tape.xp.zeros_like(values[step.output])
+            if step.definition is not None:
+                lams[step.group] = lam
+                _accumulate(lam_acc, tape.backward(lam))
+            else:  # body = sign * out + psi: lambda = -sign dF/dz, psi's arguments get -lambda
+                lam = step.sign * lam
+                lams[step.group] = lam
+                grads = tape.backward(-lam)
+                grads.pop(step.output, None)
+                _accumulate(lam_acc, grads)
+        return lams
 
     def _layer(
         self, step: LayerStep, values: dict[str, Array], data: Any, like: Any

@@ -1,0 +1,421 @@
+r"""Elementwise functions of the expression graph, with their derivatives and numpy kernels.
+
+Each function ``y = f(x)`` (entry by entry) carries its derivative ``f'(x)``, written with the
+output ``y`` where that is cheaper (``tanh' = 1 - y^2``, ``sigmoid' = y (1 - y)``,
+``exp' = y``, ``sqrt' = 0.5 / y``); the adjoint recursion multiplies it into the adjoint:
+``adj(x) = adj(y) * f'(x)``. As an equality constraint ``y - f(x) == 0`` with multiplier
+``lambda_y``, stationarity in ``x`` gives ``lambda_x = lambda_y * f'(x)`` (see
+:mod:`~ortools_lag.model.nonlinear`).
+
+The generic rules are written against the array API (numpy, torch). On numpy arrays the same
+formulas run as in-place ufunc kernels (``out=``: no temporaries, derivative factors from the
+stored forward values, outputs in reused buffers: :mod:`~ortools_lag.model.buffers`), the
+transcendental ones split over threads for large arrays (:mod:`~ortools_lag.model.ufunc_threads`);
+the results are bit-identical to the generic rules.
+A function whose derivative reads only ``y`` lets the forward pass overwrite its argument's
+buffer when nothing else reads it (the tape's in-place plan).
+
+>>> from ortools_lag import Model
+>>> m = Model(); x = m.var("x", 2, lb=None)
+>>> e = tanh(x).sum()
+>>> z = np.array([0.0, 1.0])
+>>> round(float(e.value(z)[0]), 6), e.vjp(z, 1.0).round(6).tolist()
+(0.761594, [1.0, 0.419974])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..arrays import is_numpy
+from ..errors import ModelError
+from . import buffers
+from .expressions import Expr, as_constant
+from .nonlinear import Ctx, NonlinearExpr, Op, _node, as_nonlinear, scale_columns
+from .ufunc_threads import MIN_SIZE, blockwise
+
+__all__ = [
+    "Elementwise",
+    "abs",
+    "cos",
+    "exp",
+    "log",
+    "power",
+    "relu",
+    "sigmoid",
+    "sin",
+    "softplus",
+    "sqrt",
+    "square",
+    "tanh",
+]
+
+Array = Any
+Fn = Callable[[ModuleType, Array], Array]
+DFn = Callable[[ModuleType, Array, Array], Array]
+Kernel = Callable[..., object]
+_NEVER = 1 << 62  # ``min_size`` that keeps a cheap kernel in one call
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One function: generic value and derivative, and optional numpy kernels.
+
+    ``f_np(o, x)`` writes ``f(x)`` into ``o`` (which may be ``x``); ``vjp_np(o, g, x, y)`` writes
+    ``g * f'(x, y)`` into ``o`` (none of ``g``, ``x``, ``y``). Both compute exactly the generic
+    formulas, operation by operation. ``uses_x``: ``f'`` reads ``x`` only, else ``y`` only.
+    """
+
+    f: Fn
+    df: DFn
+    uses_x: bool = True  # f' reads x (else only y)
+    f_np: Kernel | None = None
+    vjp_np: Kernel | None = None
+    threads_f: bool = False  # a transcendental forward: worth the thread pool
+    threads_df: bool = False
+
+
+def _as_float(xp: ModuleType, mask: Array, like: Array) -> Array:
+    return xp.astype(mask, like.dtype) if hasattr(xp, "astype") else mask.astype(like.dtype)
+
+
+def _like(a: np.ndarray) -> np.ndarray:
+    """``np.empty_like(a)``, a reused buffer when ``a`` is C-contiguous."""
+    return buffers.empty(a.shape, a.dtype) if a.flags.c_contiguous else np.empty_like(a)
+
+
+def _kernel_arg(x: Any) -> bool:
+    return type(x) is np.ndarray and x.ndim > 0 and x.dtype.kind == "f"
+
+
+class Elementwise(Op):
+    """``y = f(x)`` entry by entry, with ``f'(x, y)`` for the adjoint and tangent rules."""
+
+    fresh = True
+
+    def __init__(self, name: str, f: Fn, df: DFn, rule: Rule | None = None) -> None:
+        self.name, self.f, self.df = name, f, df
+        self.rule = rule if rule is not None else Rule(f, df)
+        self.keeps_args = self.rule.uses_x
+        self.keeps_out = not self.rule.uses_x
+
+    def inplace_args(self, node: NonlinearExpr) -> tuple[int, ...]:
+        return (0,)
+
+    def _kernel(self, xp: ModuleType, x: Array, out: Array | None) -> Array | None:
+        rule = self.rule
+        if rule.f_np is None or not _kernel_arg(x) or not is_numpy(xp):
+            return None
+        o = _like(x) if out is None else out
+        return blockwise(rule.f_np, o, x, min_size=MIN_SIZE if rule.threads_f else _NEVER)
+
+    def forward(self, ctx: Ctx, args: list[Array]) -> Array:
+        y = self._kernel(ctx.xp, args[0], None)
+        return self.f(ctx.xp, args[0]) if y is None else y
+
+    def forward_into(self, ctx: Ctx, args: list[Array], i: int) -> Array:
+        x = args[0]
+        y = self._kernel(ctx.xp, x, x if x.flags.writeable else None) if _kernel_arg(x) else None
+        return self.forward(ctx, args) if y is None else y
+
+    def vjp(self, xp, g, args, out, needs):
+        rule, x = self.rule, args[0]
+        if rule.vjp_np is not None and is_numpy(xp) and _kernel_arg(g) and _kernel_arg(out):
+            same = g.shape == out.shape == np.shape(x) and g.dtype == out.dtype
+            if same:
+                o = _like(out)  # the layout of f'(x, y), as the generic rule
+                size = MIN_SIZE if rule.threads_df else _NEVER
+                return [blockwise(rule.vjp_np, o, g, np.asarray(x), out, min_size=size)]
+        d = self.df(xp, x, out)
+        fresh = isinstance(d, np.ndarray) and d is not x and d is not out
+        if fresh and d.base is None and d.shape == np.shape(g) and d.dtype == np.float64:
+            return [np.multiply(d, g, out=d)]  # numpy: reuse the temporary f'(x)
+        return [g * d]
+
+    def jvp(self, xp, ts, args, out):
+        return ts[0] * self.df(xp, args[0], out)
+
+    def local(self, node, args, out):
+        d = np.broadcast_to(np.asarray(self.df(np, args[0], out), dtype=float), node.shape)
+        return [sp.diags(d.ravel(), format="csr")]
+
+    def pull(self, A, node, args, out):
+        d = np.broadcast_to(np.asarray(self.df(np, args[0], out), dtype=float), node.shape)
+        return [scale_columns(A, d)]
+
+
+# -- numpy kernels: the generic formulas below, evaluated with ``out=`` -------------------------
+def _sigmoid(xp: ModuleType, x: Array) -> Array:
+    return 0.5 * (1.0 + xp.tanh(0.5 * x))  # no overflow for large |x|
+
+
+def _sigmoid_np(o: np.ndarray, x: np.ndarray) -> None:
+    np.multiply(0.5, x, out=o)
+    np.tanh(o, out=o)
+    np.add(1.0, o, out=o)
+    np.multiply(0.5, o, out=o)
+
+
+def _softplus_np(o: np.ndarray, x: np.ndarray) -> None:
+    t = np.multiply(0.0, x)  # maximum(x, 0 * x), before o (which may be x) is written
+    np.maximum(x, t, out=t)
+    np.abs(x, out=o)
+    np.negative(o, out=o)
+    np.exp(o, out=o)
+    np.log1p(o, out=o)
+    np.add(o, t, out=o)
+
+
+def _relu_np(o: np.ndarray, x: np.ndarray) -> None:
+    if o is x:
+        np.maximum(x, np.multiply(0.0, x), out=o)
+    else:
+        np.multiply(0.0, x, out=o)
+        np.maximum(x, o, out=o)
+
+
+def _times_g(d: Kernel) -> Kernel:
+    """``o = f'(x, y) * g`` from a kernel ``d(o, x, y)`` writing ``f'`` into ``o``."""
+
+    def kernel(o: np.ndarray, g: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
+        d(o, x, y)
+        np.multiply(o, g, out=o)
+
+    return kernel
+
+
+def _d_tanh(o: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
+    np.multiply(y, y, out=o)
+    np.subtract(1.0, o, out=o)
+
+
+def _d_sigmoid(o: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
+    np.subtract(1.0, y, out=o)
+    np.multiply(y, o, out=o)
+
+
+def _d_cos(o: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
+    np.sin(x, out=o)
+    np.negative(o, out=o)
+
+
+def _unary(ufunc: np.ufunc) -> Kernel:
+    return lambda o, x: ufunc(x, out=o)
+
+
+#: The functions by name: generic rules and numpy kernels.
+RULES: dict[str, Rule] = {
+    "tanh": Rule(
+        lambda xp, x: xp.tanh(x),
+        lambda xp, x, y: 1.0 - y * y,
+        uses_x=False,
+        f_np=_unary(np.tanh),
+        vjp_np=_times_g(_d_tanh),
+        threads_f=True,
+    ),
+    "sigmoid": Rule(
+        _sigmoid,
+        lambda xp, x, y: y * (1.0 - y),
+        uses_x=False,
+        f_np=_sigmoid_np,
+        vjp_np=_times_g(_d_sigmoid),
+        threads_f=True,
+    ),
+    "relu": Rule(
+        lambda xp, x: xp.maximum(x, 0.0 * x),
+        lambda xp, x, y: _as_float(xp, x > 0, x),
+        f_np=_relu_np,
+        vjp_np=_times_g(lambda o, x, y: np.greater(x, 0, out=o)),
+    ),
+    "softplus": Rule(
+        lambda xp, x: xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(x, 0.0 * x),
+        lambda xp, x, y: _sigmoid(xp, x),
+        f_np=_softplus_np,
+        vjp_np=_times_g(lambda o, x, y: _sigmoid_np(o, x)),
+        threads_f=True,
+        threads_df=True,
+    ),
+    "exp": Rule(
+        lambda xp, x: xp.exp(x),
+        lambda xp, x, y: y,
+        uses_x=False,
+        f_np=_unary(np.exp),
+        vjp_np=lambda o, g, x, y: np.multiply(g, y, out=o),
+        threads_f=True,
+    ),
+    "log": Rule(
+        lambda xp, x: xp.log(x),
+        lambda xp, x, y: 1.0 / x,
+        f_np=_unary(np.log),
+        vjp_np=_times_g(lambda o, x, y: np.divide(1.0, x, out=o)),
+        threads_f=True,
+    ),
+    "sin": Rule(
+        lambda xp, x: xp.sin(x),
+        lambda xp, x, y: xp.cos(x),
+        f_np=_unary(np.sin),
+        vjp_np=_times_g(lambda o, x, y: np.cos(x, out=o)),
+        threads_f=True,
+        threads_df=True,
+    ),
+    "cos": Rule(
+        lambda xp, x: xp.cos(x),
+        lambda xp, x, y: -xp.sin(x),
+        f_np=_unary(np.cos),
+        vjp_np=_times_g(_d_cos),
+        threads_f=True,
+        threads_df=True,
+    ),
+    "square": Rule(
+        lambda xp, x: x * x,
+        lambda xp, x, y: 2.0 * x,
+        f_np=lambda o, x: np.multiply(x, x, out=o),
+        vjp_np=_times_g(lambda o, x, y: np.multiply(2.0, x, out=o)),
+    ),
+    "sqrt": Rule(
+        lambda xp, x: xp.sqrt(x),
+        lambda xp, x, y: 0.5 / y,
+        uses_x=False,
+        f_np=_unary(np.sqrt),
+        vjp_np=_times_g(lambda o, x, y: np.divide(0.5, y, out=o)),
+    ),
+    "abs": Rule(
+        lambda xp, x: xp.abs(x),
+        lambda xp, x, y: xp.sign(x),
+        f_np=_unary(np.abs),
+        vjp_np=_times_g(lambda o, x, y: np.sign(x, out=o)),
+    ),
+}
+
+
+def _apply(name: str, x: Any, op: Op | None = None) -> Any:
+    if op is None:
+        rule = RULES[name]
+        op = Elementwise(name, rule.f, rule.df, rule)
+    if not isinstance(x, Expr):
+        arr = as_constant(x)
+        return np.asarray(op.forward(Ctx(np, {}), [arr]))
+    nx = as_nonlinear(x)
+    return _node(op, [nx], nx.shape)
+
+
+def tanh(x: Any) -> Any:
+    """Hyperbolic tangent, ``tanh' = 1 - tanh^2``.
+
+    >>> round(float(tanh(0.5)), 6)
+    0.462117
+    """
+    return _apply("tanh", x)
+
+
+def sigmoid(x: Any) -> Any:
+    """Logistic function ``1 / (1 + exp(-x))``, computed as ``(1 + tanh(x/2)) / 2``.
+
+    >>> float(sigmoid(0.0))
+    0.5
+    """
+    return _apply("sigmoid", x)
+
+
+def relu(x: Any) -> Any:
+    """``max(x, 0)``; the derivative taken at 0 is 0.
+
+    >>> relu([-1.0, 2.0]).tolist()
+    [0.0, 2.0]
+    """
+    return _apply("relu", x)
+
+
+def softplus(x: Any) -> Any:
+    """``log(1 + exp(x))``, computed without overflow; its derivative is the sigmoid.
+
+    >>> round(float(softplus(0.0)), 6)
+    0.693147
+    """
+    return _apply("softplus", x)
+
+
+def exp(x: Any) -> Any:
+    """Exponential.
+
+    >>> float(exp(0.0))
+    1.0
+    """
+    return _apply("exp", x)
+
+
+def log(x: Any) -> Any:
+    """Natural logarithm (``nan`` outside its domain, as numpy).
+
+    >>> float(log(1.0))
+    0.0
+    """
+    return _apply("log", x)
+
+
+def sin(x: Any) -> Any:
+    """Sine.
+
+    >>> float(sin(0.0))
+    0.0
+    """
+    return _apply("sin", x)
+
+
+def cos(x: Any) -> Any:
+    """Cosine.
+
+    >>> float(cos(0.0))
+    1.0
+    """
+    return _apply("cos", x)
+
+
+def square(x: Any) -> Any:
+    """``x * x``.
+
+    >>> square([3.0]).tolist()
+    [9.0]
+    """
+    return _apply("square", x)
+
+
+def sqrt(x: Any) -> Any:
+    """Square root.
+
+    >>> float(sqrt(4.0))
+    2.0
+    """
+    return _apply("sqrt", x)
+
+
+def abs(x: Any) -> Any:
+    """Absolute value; the derivative taken at 0 is 0.
+
+    >>> abs([-2.0]).tolist()
+    [2.0]
+    """
+    return _apply("abs", x)
+
+
+def power(x: Any, p: float) -> Any:
+    """``x ** p`` for a constant exponent ``p``, with ``d/dx = p x^(p-1)``.
+
+    >>> power(2.0, 3).tolist()
+    8.0
+    """
+    q = float(p)
+    if not np.isfinite(q):
+        raise ModelError(f"power: exponent {p!r} is not finite")
+    op = Elementwise(
+        f"power({q:g})",
+        lambda xp, v: v**q,
+        lambda xp, v, y: q * v ** (q - 1.0),
+    )
+    return _apply("power", x, op)

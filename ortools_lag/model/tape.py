@@ -1,0 +1,192 @@
+r"""The forward pass of an expression graph, and the adjoint recursion over its stored values.
+
+:func:`run_forward` evaluates the nodes of a graph in topological order into a :class:`Tape`;
+:meth:`Tape.backward` solves the graph's KKT system for the multipliers by back-substitution,
+``adj(arg) += vjp_op(adj(node))`` from the root to the leaves (see
+:mod:`~ortools_lag.model.nonlinear`: ``lambda_k = -adj(v_k)``); :meth:`Tape.tangent` propagates
+tangents forward; :meth:`Tape.sparse_jacobian` runs the recursion with sparse matrix adjoints.
+
+In-place plan (numpy): a node may write its value into the buffer of an argument when that
+argument's operation allocated it (``Op.fresh``), the node is its only reader, and neither rule
+needs it later (the node's adjoint rule reads no argument values: ``keeps_args`` false; the
+argument's own rule does not read its value: ``keeps_out`` false). In a layer
+``tanh(W @ z + b)`` the sum and the ``tanh`` then reuse the buffer of ``W @ z``: one new array
+instead of three, the same values. The plan is static (cached per root); each in-place kernel
+checks the run-time arrays (type, shape, dtype) and otherwise allocates as usual.
+
+>>> from ortools_lag import Model
+>>> from ortools_lag.model import functions as F
+>>> m = Model(); W = m.var("W", (2, 2), lb=None); x = m.var("x", (2, 3), lb=None)
+>>> phi = F.tanh(W @ x + 1.0)
+>>> [n.op.name for n in phi.args[0].args], len(inplace_plan(topological_order(phi)))
+(['matmul', 'const'], 2)
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..arrays import is_numpy
+
+if TYPE_CHECKING:
+    from .nonlinear import Ctx, NonlinearExpr
+    from .variables import Var
+
+__all__ = ["Tape", "inplace_plan", "run_forward", "topological_order"]
+
+Array = Any
+
+
+def topological_order(root: NonlinearExpr) -> list[NonlinearExpr]:
+    """Nodes in topological order (arguments first), each once (cached: graphs are immutable)."""
+    if root._order is None:
+        root._order = _toposort(root)
+    return root._order
+
+
+def _toposort(root: NonlinearExpr) -> list[NonlinearExpr]:
+    order: list[NonlinearExpr] = []
+    seen: set[int] = set()
+    stack: list[tuple[NonlinearExpr, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        stack.extend((a, False) for a in node.args if id(a) not in seen)
+    return order
+
+
+def inplace_plan(order: list[NonlinearExpr]) -> dict[int, int]:
+    """``{id(node): i}``: nodes whose value may overwrite argument ``i``'s buffer (see above)."""
+    readers = Counter(id(a) for node in order for a in node.args)
+    plan: dict[int, int] = {}
+    for node in order:
+        if node.op.keeps_args:
+            continue
+        for i in node.op.inplace_args(node):
+            a = node.args[i]
+            if a.op.fresh and not a.op.keeps_out and readers[id(a)] == 1:
+                plan[id(node)] = i
+                break
+    return plan
+
+
+def _plan(root: NonlinearExpr) -> dict[int, int]:
+    if root._plan is None:
+        root._plan = inplace_plan(topological_order(root))
+    return root._plan
+
+
+def run_forward(root: NonlinearExpr, ctx: Ctx) -> Tape:
+    """Evaluate every node of ``root``'s graph; numpy values follow the in-place plan."""
+    order = topological_order(root)
+    plan = _plan(root) if is_numpy(ctx.xp) else {}
+    vals: dict[int, Array] = {}
+    for node in order:
+        args = [vals[id(a)] for a in node.args]
+        i = plan.get(id(node))
+        op = node.op
+        vals[id(node)] = op.forward(ctx, args) if i is None else op.forward_into(ctx, args, i)
+    return Tape(root, order, vals, ctx.xp)
+
+
+@dataclass
+class Tape:
+    """The values of one forward pass, and the adjoint recursion over them.
+
+    ``values`` maps ``id(node)`` to its value; a node whose buffer a consumer overwrote (the
+    in-place plan) holds that consumer's value: only the shapes of such nodes are read later.
+    """
+
+    root: NonlinearExpr
+    order: list[NonlinearExpr]
+    values: dict[int, Array]
+    xp: ModuleType
+
+    @property
+    def value(self) -> Array:
+        """The root's value, in its shape."""
+        return self.values[id(self.root)]
+
+    def backward(self, seed: Array | None = None) -> dict[str, Array]:
+        """Adjoints of the variables (by name) for the root adjoint ``seed`` (default: ones).
+
+        The recursion ``adj(arg) += vjp_op(adj(node))`` visits the nodes from the root to the
+        leaves: back-substitution in the graph's KKT system (see the module docstring).
+        """
+        xp, vals = self.xp, self.values
+        if seed is None:
+            seed = xp.ones_like(xp.asarray(self.value))
+        adj: dict[int, Array] = {id(self.root): seed}
+        grads: dict[str, Array] = {}
+        for node in reversed(self.order):
+            g = adj.pop(id(node), None)
+            if g is None or not node.needs_grad:
+                continue
+            var = node.op.var
+            if var is not None:
+                grads[var.name] = g if var.name not in grads else grads[var.name] + g
+                continue
+            needs = [a.needs_grad for a in node.args]
+            args = [vals[id(a)] for a in node.args]
+            parts = node.op.vjp(xp, g, args, vals[id(node)], needs)
+            for a, p in zip(node.args, parts):
+                if p is not None and a.needs_grad:
+                    adj[id(a)] = p if id(a) not in adj else adj[id(a)] + p
+        return grads
+
+    def tangent(self, tangents: Mapping[str, Array]) -> Array:
+        """The root's tangent for tangents of the variables by name (forward mode)."""
+        ts: dict[int, Array | None] = {}
+        for node in self.order:
+            var = node.op.var
+            if var is not None:
+                ts[id(node)] = tangents.get(var.name)
+            elif not node.needs_grad:
+                ts[id(node)] = None
+            else:
+                targs = [ts[id(a)] for a in node.args]
+                args = [self.values[id(a)] for a in node.args]
+                ts[id(node)] = node.op.jvp(self.xp, targs, args, self.values[id(node)])
+        out = ts[id(self.root)]
+        return self.xp.zeros_like(self.xp.asarray(self.value)) if out is None else out
+
+    def sparse_jacobian(self, n: int) -> sp.csr_matrix:
+        """The root's Jacobian (``size x n``) by the adjoint recursion with matrix adjoints."""
+        root, vals = self.root, self.values
+        adj: dict[int, sp.csr_matrix] = {id(root): sp.identity(root.size, format="csr")}
+        blocks: dict[str, tuple[Var, sp.csr_matrix]] = {}
+        for node in reversed(self.order):
+            A = adj.pop(id(node), None)
+            if A is None or not node.needs_grad:
+                continue
+            v = node.op.var
+            if v is not None:
+                prev = blocks.get(v.name)
+                blocks[v.name] = (v, A if prev is None else prev[1] + A)
+                continue
+            args = [np.asarray(vals[id(a)]) for a in node.args]
+            pulled = node.op.pull(A, node, args, np.asarray(vals[id(node)]))
+            for a, P in zip(node.args, pulled):
+                if P is not None and a.needs_grad:
+                    adj[id(a)] = P if id(a) not in adj else adj[id(a)] + P
+        rows, cols, data = [np.zeros(0, int)], [np.zeros(0, int)], [np.zeros(0)]
+        for v, B in blocks.values():
+            coo = B.tocoo()
+            rows.append(coo.row)
+            cols.append(coo.col + v.offset)
+            data.append(coo.data)
+        r, c, d = (np.concatenate(p) for p in (rows, cols, data))
+        return sp.csr_matrix((d, (r, c)), shape=(root.size, n))
