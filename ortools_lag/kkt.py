@@ -142,21 +142,23 @@ def _signed_rows(model: Model, ev: Evaluation, lam: Mapping[str, Any] | None) ->
 
 @dataclass(frozen=True)
 class _Box:
-    """The variable bounds with their finiteness masks, computed once per check."""
+    """The variable bounds with their finiteness masks and the integrality mask, computed once
+    per check."""
 
     lb: np.ndarray
     ub: np.ndarray
     lb_finite: np.ndarray
     ub_finite: np.ndarray
+    integer: np.ndarray
 
     @classmethod
     def of(cls, model: Model) -> _Box:
         if len(model.variables) == 1:  # one block: its own arrays, read only here
             (v,) = model.variables.values()
-            lb, ub = v.lb.reshape(-1), v.ub.reshape(-1)
+            lb, ub, ints = v.lb.reshape(-1), v.ub.reshape(-1), v.integer_mask.reshape(-1)
         else:
-            lb, ub = model.lower_bounds(), model.upper_bounds()
-        return cls(lb, ub, np.isfinite(lb), np.isfinite(ub))
+            lb, ub, ints = model.lower_bounds(), model.upper_bounds(), model.integrality()
+        return cls(lb, ub, np.isfinite(lb), np.isfinite(ub), ints)
 
     def scale(self) -> float:
         """``max |finite bound|`` (0 when none)."""
@@ -165,13 +167,14 @@ class _Box:
     def violation(self, z: np.ndarray) -> float:
         """``max(0, lb - z, z - ub)`` over all entries (``nan`` if ``z`` has one)."""
         worst, checked = 0.0, False
-        for bound, finite, sign in (
-            (self.lb, self.lb_finite, 1.0),
-            (self.ub, self.ub_finite, -1.0),
+        for bound, finite, lower in (
+            (self.lb, self.lb_finite, True),
+            (self.ub, self.ub_finite, False),
         ):
-            if finite.any():  # (lb - z) or (z - ub); np.maximum keeps a nan of z
-                gap = np.subtract(bound, z) * sign
-                worst, checked = float(np.maximum(worst, np.max(gap, initial=0.0))), True
+            if finite.any():  # max(lb - z) or max(z - ub); np.maximum keeps a nan of z
+                gap = np.subtract(bound, z)
+                top = np.max(gap, initial=0.0) if lower else -np.min(gap, initial=0.0)
+                worst, checked = float(np.maximum(worst, top)), True
         if not checked and np.isnan(z).any():
             return math.nan
         return worst
@@ -188,10 +191,7 @@ def _primal(model: Model, ev: Evaluation, box: _Box) -> tuple[float, float]:
     row_v = np.maximum(np.maximum(ev.lo - ev.values, ev.values - ev.hi), 0.0)
     scale = max(ev.rhs_scale, 1.0 + box.scale())
     viol = max(_inf_norm(row_v), box.violation(ev.z))
-    if len(model.variables) == 1:  # one block: its own mask, read only here
-        ints = next(iter(model.variables.values())).integer_mask.reshape(-1)
-    else:
-        ints = model.integrality()
+    ints = box.integer
     integ = _inf_norm(ev.z[ints] - np.round(ev.z[ints])) if ints.any() else 0.0
     return viol / scale, integ
 
