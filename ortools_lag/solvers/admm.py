@@ -243,20 +243,15 @@ class AdmmMethod(IterateMethod):
         pri, dua = float(np.linalg.norm(r)), math.sqrt(dual_sq)
         converged = self._converged(lag, split, x, r, dual_inf, pri, dua, e, s_new, y_new)
         q = self._bound(lag, lam, state.iteration + 1, force=converged)
-        better = q > state.bound
-        return replace(
+        return self.advance(
             state,
-            iteration=state.iteration + 1,
-            lam=lam,
-            dual_value=q,
-            bound=q if better else state.bound,
-            best_lam=lam if better else state.best_lam,
+            lam,
+            q,
+            x,
             step=float(np.linalg.norm(y_new - y)),
             violation=float(np.linalg.norm(lag.violation(e))),
-            x=x,
             s=s_new,
             rho=self._next_rho(rho, pri, dua, state.iteration),
-            primal_estimate=x,
             primal_residual=pri,
             dual_residual=dua,
             converged=converged,

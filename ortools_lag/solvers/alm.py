@@ -26,7 +26,7 @@ dual value ``q(lam)`` is evaluated at every iteration as the bound.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -186,18 +186,13 @@ class AlmMethod(IterateMethod):
         rep = kkt.certify(lag.model, z, lag.split(lam), tol=o.kkt_tolerance)
         resid = max(rep.primal_residual, rep.stationarity, rep.complementarity, rep.sign_violation)
         q = self._bound(lag, lam)
-        better = q > state.bound
-        return replace(
+        return self.advance(
             state,
-            iteration=state.iteration + 1,
-            lam=lam,
-            dual_value=q,
-            bound=q if better else state.bound,
-            best_lam=lam if better else state.best_lam,
+            lam,
+            q,
+            z,
             step=float(np.linalg.norm(y_new - y)),
             violation=float(np.linalg.norm(lag.violation(e))),
-            x=z,
-            primal_estimate=z,
             rho=rho,
             infeasibility=infeas,
             kkt_residual=resid,

@@ -9,8 +9,8 @@ rather than the best bound's multipliers and a recovered point.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from ..result import KKTReport
 
 __all__ = ["IterateMethod", "IterateState"]
+
+S = TypeVar("S", bound="IterateState")
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,23 @@ class IterateMethod(DualMethod):
 
     The method's states are :class:`IterateState`; ``options`` have a ``tolerance``.
     """
+
+    @staticmethod
+    def advance(state: S, lam: np.ndarray, q: float, x: np.ndarray, **fields: Any) -> S:
+        """The next state: one more iteration at multipliers ``lam`` (dual value ``q``) and
+        iterate ``x``, keeping the best bound and its multipliers; ``fields`` set the rest."""
+        better = q > state.bound
+        return replace(
+            state,
+            iteration=state.iteration + 1,
+            lam=lam,
+            dual_value=q,
+            bound=q if better else state.bound,
+            best_lam=lam if better else state.best_lam,
+            x=x,
+            primal_estimate=x,
+            **fields,
+        )
 
     def report_lam(self, state: DualState) -> np.ndarray:
         """The current multipliers (those that go with the iterate)."""
