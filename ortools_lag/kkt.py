@@ -141,15 +141,49 @@ def _signed_rows(model: Model, ev: Evaluation, lam: Mapping[str, Any] | None) ->
 
 
 @dataclass(frozen=True)
-class _Box:
-    """The variable bounds with their finiteness masks and the integrality mask, computed once
-    per check."""
+class _Side:
+    """One side of the variable box: the bounds, where they are finite, and the summaries the
+    checks branch on (computed once; a scalar bound broadcast to every entry costs O(1))."""
 
-    lb: np.ndarray
-    ub: np.ndarray
-    lb_finite: np.ndarray
-    ub_finite: np.ndarray
+    bound: np.ndarray
+    finite: np.ndarray
+    all_finite: bool
+    any_finite: bool
+    uniform: float | None  # the common value of a broadcast scalar bound
+
+    @classmethod
+    def of(cls, bound: np.ndarray) -> _Side:
+        uniform = _uniform(bound)
+        if uniform is not None:
+            fin = math.isfinite(uniform)
+            return cls(
+                bound, np.broadcast_to(fin, bound.shape), fin, fin and bound.size > 0, uniform
+            )
+        finite = np.isfinite(bound)
+        return cls(bound, finite, bool(finite.all()), bool(finite.any()), None)
+
+    def norm(self) -> float:
+        """``max |finite bound|`` (0 when none)."""
+        if self.uniform is not None:
+            return abs(self.uniform) if self.any_finite else 0.0
+        return _finite_norm(self.bound, self.finite)
+
+
+def _uniform(a: np.ndarray) -> float | None:
+    """The value of an array that broadcasts one scalar (all strides 0), else ``None``."""
+    if a.size and a.ndim == 1 and a.strides == (0,):
+        return float(a[0])
+    return None
+
+
+@dataclass(frozen=True)
+class _Box:
+    """The variable bounds, their finiteness and the integrality mask, computed once per check."""
+
+    lo: _Side
+    hi: _Side
     integer: np.ndarray
+    any_integer: bool
 
     @classmethod
     def of(cls, model: Model) -> _Box:
@@ -158,23 +192,26 @@ class _Box:
             lb, ub, ints = v.lb.reshape(-1), v.ub.reshape(-1), v.integer_mask.reshape(-1)
         else:
             lb, ub, ints = model.lower_bounds(), model.upper_bounds(), model.integrality()
-        return cls(lb, ub, np.isfinite(lb), np.isfinite(ub), ints)
+        flag = _uniform(ints)
+        any_int = bool(flag) if flag is not None else bool(ints.any())
+        return cls(_Side.of(lb), _Side.of(ub), ints, any_int)
 
     def scale(self) -> float:
         """``max |finite bound|`` (0 when none)."""
-        return max(_finite_norm(self.lb, self.lb_finite), _finite_norm(self.ub, self.ub_finite))
+        return max(self.lo.norm(), self.hi.norm())
 
     def violation(self, z: np.ndarray) -> float:
         """``max(0, lb - z, z - ub)`` over all entries (``nan`` if ``z`` has one)."""
         worst, checked = 0.0, False
-        for bound, finite, lower in (
-            (self.lb, self.lb_finite, True),
-            (self.ub, self.ub_finite, False),
-        ):
-            if finite.any():  # max(lb - z) or max(z - ub); np.maximum keeps a nan of z
-                gap = np.subtract(bound, z)
+        for side, lower in ((self.lo, True), (self.hi, False)):
+            if not side.any_finite:
+                continue
+            if side.uniform is not None:  # lb - min z or max z - ub: no copy
+                top = side.uniform - z.min() if lower else z.max() - side.uniform
+            else:  # max(lb - z) or max(z - ub); np.maximum keeps a nan of z
+                gap = np.subtract(side.bound, z)
                 top = np.max(gap, initial=0.0) if lower else -np.min(gap, initial=0.0)
-                worst, checked = float(np.maximum(worst, top)), True
+            worst, checked = float(np.maximum(worst, top)), True
         if not checked and np.isnan(z).any():
             return math.nan
         return worst
@@ -191,8 +228,10 @@ def _primal(model: Model, ev: Evaluation, box: _Box) -> tuple[float, float]:
     row_v = np.maximum(np.maximum(ev.lo - ev.values, ev.values - ev.hi), 0.0)
     scale = max(ev.rhs_scale, 1.0 + box.scale())
     viol = max(_inf_norm(row_v), box.violation(ev.z))
-    ints = box.integer
-    integ = _inf_norm(ev.z[ints] - np.round(ev.z[ints])) if ints.any() else 0.0
+    integ = 0.0
+    if box.any_integer:
+        zi = ev.z[box.integer]
+        integ = _inf_norm(zi - np.round(zi))
     return viol / scale, integ
 
 
@@ -219,32 +258,37 @@ def _bounded_part(mult: np.ndarray, diff: np.ndarray, bound: np.ndarray) -> np.n
     return mult * np.where(np.isfinite(bound), diff, 0.0)
 
 
-def _without(mask: np.ndarray, finite: np.ndarray) -> np.ndarray | None:
-    """``mask & ~finite`` (``None`` when every bound is finite)."""
-    if finite.all():
-        return None
-    return mask if not finite.any() else mask & ~finite
-
-
-def _columns(r: np.ndarray, z: np.ndarray, box: _Box) -> tuple[np.ndarray | None, np.ndarray]:
+def _columns(
+    r: np.ndarray, z: np.ndarray, box: _Box, r_min: float, r_max: float
+) -> tuple[np.ndarray | None, np.ndarray]:
     """Reduced costs against the bounds: the entries with no bound to hold them (``r > 0`` at
     a missing lower bound, ``r < 0`` at a missing upper one; ``None`` if there are none) and the
-    bound multipliers' terms ``r+ (lb - z) + r- (z - ub)`` on the finite sides."""
-    pos, neg = r > 0, r < 0
-    bad_lo, bad_hi = _without(pos, box.lb_finite), _without(neg, box.ub_finite)
-    bad = bad_lo if bad_hi is None else bad_hi if bad_lo is None else bad_lo | bad_hi
+    bound multipliers' terms ``r+ (lb - z) + r- (z - ub)`` on the finite sides.
+
+    ``r_min`` and ``r_max`` (``r``'s extremes) let one-signed or all-finite cases skip masks."""
+    bad: np.ndarray | None = None
+    for side, wrong, present in ((box.lo, np.greater, r_max > 0), (box.hi, np.less, r_min < 0)):
+        if present and not side.all_finite:
+            mask = wrong(r, 0.0)
+            if side.any_finite:
+                mask &= ~side.finite
+            bad = mask if bad is None else bad | mask
     parts = []
     with np.errstate(invalid="ignore"):
-        for side, bound, finite, clip in (
-            (pos, box.lb, box.lb_finite, np.maximum),
-            (neg, box.ub, box.ub_finite, np.minimum),
+        for side, present, clip in (
+            (box.lo, r_max > 0, np.maximum),
+            (box.hi, r_min < 0, np.minimum),
         ):
-            if finite.all():  # r+ (lb - z) or r- (ub - z): no bound is infinite, no mask
-                term = np.subtract(bound, z)
-                term *= clip(r, 0.0)
+            if not (present and side.any_finite):
+                continue
+            if side.all_finite:  # r+ (lb - z) or r- (ub - z): no infinite bound, no mask
+                term = np.subtract(side.bound, z)
+                one_signed = r_min >= 0 if clip is np.maximum else r_max <= 0
+                term *= r if one_signed else clip(r, 0.0)
                 parts.append(term)
-            elif finite.any():
-                parts.append(np.where(side & finite, r * (bound - z), 0.0))
+            else:
+                side_mask = r > 0 if clip is np.maximum else r < 0
+                parts.append(np.where(side_mask & side.finite, r * (side.bound - z), 0.0))
     terms = parts[0] + parts[1] if len(parts) == 2 else parts[0] if parts else np.zeros_like(r)
     return (bad if bad is not None and bad.any() else None), terms
 
@@ -271,9 +315,10 @@ def certify_with_reduced_costs(
         y < 0, ~np.isfinite(ev.lo), False
     )
     sign_v = _inf_norm(y[bad_rows]) / cscale
-    r_bad, col_terms = _columns(r, z, box)
+    r_min, r_max = (float(r.min()), float(r.max())) if r.size else (0.0, 0.0)
+    r_bad, col_terms = _columns(r, z, box, r_min, r_max)
     stat = 0.0 if r_bad is None else _inf_norm(r[r_bad]) / cscale
-    if not math.isfinite(float(r.sum())):  # nan multipliers certify nothing
+    if not (math.isfinite(r_min) and math.isfinite(r_max)):  # nan multipliers certify nothing
         stat = math.nan
     y_ok = np.where(bad_rows, 0.0, y)
     yp, ym = np.maximum(y_ok, 0), np.maximum(-y_ok, 0)

@@ -41,6 +41,7 @@ from ortools_lag.algorithms.shortest_paths import (
 )
 from ortools_lag.errors import ModelError
 from ortools_lag.io.dimacs import read_gr, read_min
+from ortools_lag.problems.shortest_path import tree_flow
 
 DATA = Path(__file__).parents[1] / "data" / "dimacs"
 NETGEN2_OPTIMUM = 6749969302  # MANIFEST.md (networkx test_mincost.py::test_large)
@@ -403,3 +404,29 @@ def test_assignment_hand_example_and_errors() -> None:
         auction(np.ones((2, 3)))
     with pytest.raises(ModelError, match="finite"):
         linear_assignment(np.array([[np.inf]]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 80), st.booleans())
+def test_tree_flow_is_the_subtree_weight_of_each_arc(seed: int, n: int, deep: bool) -> None:
+    rng = np.random.default_rng(seed)
+    nodes = rng.permutation(n)  # nodes[0] is the root; a parent comes before its children
+    below = np.arange(1, n)
+    at = below - 1 if deep else rng.integers(0, np.maximum(below, 1))  # deep: a path
+    parent = np.full(n, -1)
+    parent[nodes[1:]] = nodes[at]
+    child = nodes[1:]
+    extra = rng.integers(0, n, (2, 4))  # arcs off the tree carry nothing
+    tail = np.concatenate((parent[child], extra[0]))
+    head = np.concatenate((child, extra[1]))
+    shuffle = rng.permutation(tail.size)
+    tail, head = tail[shuffle], head[shuffle]
+    pred_arc = np.full(n, -1)
+    pred_arc[head[np.argsort(shuffle)[: child.size]]] = np.argsort(shuffle)[: child.size]
+    weight = rng.random(n)
+    flow = tree_flow(n, tail, pred_arc, weight)
+    tree = nx.DiGraph((int(parent[v]), int(v)) for v in child)
+    expect = np.zeros(tail.size)
+    for v in child.tolist():
+        expect[pred_arc[v]] = weight[v] + sum(weight[u] for u in nx.descendants(tree, v))
+    assert np.allclose(flow, expect)

@@ -86,6 +86,25 @@ def test_single_source_tree_and_unreachable_nodes() -> None:
     assert np.isfinite(pi[3]) and 1.0 + pi[3] - pi[2] >= 0  # node 3 unreachable, rc >= 0
 
 
+def test_shortest_path_certificate_reads_the_kkt_reduced_costs_and_checks_them() -> None:
+    p = shortest_path.build([0, 0, 1, 3], [1, 2, 2, 2], [2.0, 5.0, 1.0, 1.0], n=4, source=0)
+    sol = solve(p)
+    _ok(p, sol)
+    pi, r = sol.multipliers["flow"], sol.reduced_costs["x"]
+    own = np.array([2.0, 5.0, 1.0, 1.0]) + pi[[0, 0, 1, 3]] - pi[[1, 2, 2, 2]]
+    assert np.allclose(r, own)  # the generic check's c + N^T pi is the arcs' formula
+    data = p.data
+    assert data.certificate(sol.x, sol.multipliers, sol.reduced_costs)[1] == 0.0
+    assert data.certificate(sol.x, sol.multipliers)[1] == 0.0
+    wrong_used = r.copy()
+    wrong_used[0] += 0.5  # arc 0 carries flow: recomputed there, the disagreement counts
+    assert data.certificate(sol.x, sol.multipliers, {"x": wrong_used})[1] == 0.5
+    wrong_free = r.copy()
+    wrong_free[1] = -0.25  # arc 1 carries none: a negative reduced cost is read and flagged
+    assert data.certificate(sol.x, sol.multipliers, {"x": wrong_free})[1] == 0.25
+    assert data.certificate(sol.x, sol.multipliers, {"x": r[:2]})[1] == 0.0  # wrong shape: own
+
+
 def test_undirected_graph_gives_both_directions() -> None:
     g = nx.Graph()
     g.add_weighted_edges_from([("a", "b", 1.0), ("b", "c", 2.0)])

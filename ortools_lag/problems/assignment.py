@@ -98,9 +98,15 @@ class AssignmentData:
         return self.table.cost.shape  # type: ignore[return-value]
 
     def certificate(
-        self, x: Mapping[str, np.ndarray], multipliers: Mapping[str, np.ndarray]
+        self,
+        x: Mapping[str, np.ndarray],
+        multipliers: Mapping[str, np.ndarray],
+        reduced_costs: Mapping[str, np.ndarray] | None = None,
     ) -> tuple[str, float, float]:
-        """Matching rows; multiplier signs; ``rc >= 0`` on allowed pairs, ``= 0`` when matched."""
+        """Matching rows; multiplier signs; ``rc >= 0`` on allowed pairs, ``= 0`` when matched.
+
+        Everything is recomputed from the data (``reduced_costs`` is not read).
+        """
         n, m = self.shape
         worst = bipartite_violation(
             self.table.cost,

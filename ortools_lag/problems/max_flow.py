@@ -75,9 +75,15 @@ class MaxFlowData:
     fmax: float
 
     def certificate(
-        self, x: Mapping[str, np.ndarray], multipliers: Mapping[str, np.ndarray]
+        self,
+        x: Mapping[str, np.ndarray],
+        multipliers: Mapping[str, np.ndarray],
+        reduced_costs: Mapping[str, np.ndarray] | None = None,
     ) -> tuple[str, float, float]:
-        """Capacities, conservation, the residual cut (saturated / empty arcs), cut = flow."""
+        """Capacities, conservation, the residual cut (saturated / empty arcs), cut = flow.
+
+        Everything is recomputed from the data (``reduced_costs`` is not read).
+        """
         a = self.arcs
         flow = np.asarray(x["x"], dtype=np.float64)
         side = min_cut(a.n, a.tail, a.head, self.cap, np.clip(flow, 0.0, self.cap), self.source)

@@ -73,9 +73,15 @@ class MinCostFlowData:
     supply: FloatArray
 
     def certificate(
-        self, x: Mapping[str, np.ndarray], multipliers: Mapping[str, np.ndarray]
+        self,
+        x: Mapping[str, np.ndarray],
+        multipliers: Mapping[str, np.ndarray],
+        reduced_costs: Mapping[str, np.ndarray] | None = None,
     ) -> tuple[str, float, float]:
-        """Bounds, conservation, and ``rc >= 0`` below capacity / ``<= 0`` above the bound."""
+        """Bounds, conservation, and ``rc >= 0`` below capacity / ``<= 0`` above the bound.
+
+        Everything is recomputed from the data (``reduced_costs`` is not read).
+        """
         a = self.arcs
         worst = check_min_cost_flow(
             a.n,

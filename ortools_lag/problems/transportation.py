@@ -71,9 +71,15 @@ class TransportationData:
     demand: FloatArray
 
     def certificate(
-        self, x: Mapping[str, np.ndarray], multipliers: Mapping[str, np.ndarray]
+        self,
+        x: Mapping[str, np.ndarray],
+        multipliers: Mapping[str, np.ndarray],
+        reduced_costs: Mapping[str, np.ndarray] | None = None,
     ) -> tuple[str, float, float]:
-        """Rows, signs, ``rc = c + u - v >= 0`` and ``= 0`` on used routes, ``u s-slack = 0``."""
+        """Rows, signs, ``rc = c + u - v >= 0`` and ``= 0`` on used routes, ``u s-slack = 0``.
+
+        Everything is recomputed from the data (``reduced_costs`` is not read).
+        """
         worst = bipartite_violation(
             self.table.cost,
             np.asarray(x["x"], dtype=np.float64),

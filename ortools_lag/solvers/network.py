@@ -79,9 +79,16 @@ class NetworkData(Protocol):
     """What a network family keeps in ``problem.data``: its own certificate check."""
 
     def certificate(
-        self, x: Mapping[str, np.ndarray], multipliers: Mapping[str, np.ndarray]
+        self,
+        x: Mapping[str, np.ndarray],
+        multipliers: Mapping[str, np.ndarray],
+        reduced_costs: Mapping[str, np.ndarray] | None = None,
     ) -> tuple[str, float, float]:
-        """``(what is checked, worst absolute violation, scale of the data)``."""
+        """``(what is checked, worst absolute violation, scale of the data)``.
+
+        ``reduced_costs`` are those the generic KKT check computed (``Solution.reduced_costs``),
+        which a family may read instead of forming them again (``None``: not available).
+        """
 
 
 @dataclass
@@ -121,13 +128,13 @@ class Exact:
 def with_certificate(problem: Problem, sol: Solution, tol: float) -> Solution:
     """Add the family's own certificate to ``sol.info`` (and demote ``OPTIMAL`` if it fails).
 
-    The check is the family's ``problem.data.certificate(x, multipliers)``: a worst violation
-    judged against ``tol * (1 + scale)``.
+    The check is the family's ``problem.data.certificate(x, multipliers, reduced_costs)``: a
+    worst violation judged against ``tol * (1 + scale)``.
     """
     check = getattr(problem.data, "certificate", None)
     if check is None or not sol.x or not sol.multipliers:
         return sol
-    what, worst, scale = check(sol.x, sol.multipliers)
+    what, worst, scale = check(sol.x, sol.multipliers, sol.reduced_costs or None)
     ok = bool(worst <= tol * (1.0 + scale))
     info = {**sol.info, "certificate": {"check": what, "violation": worst, "certified": ok}}
     if ok or sol.status != Status.OPTIMAL:
