@@ -34,6 +34,7 @@ import scipy.sparse as sp
 
 from .model import Model
 from .result import KKTReport
+from .sparse_kernels import matvec_add
 
 __all__ = [
     "Evaluation",
@@ -68,7 +69,7 @@ class Evaluation:
 
     z: np.ndarray
     f: float  # user-sense objective
-    grad: np.ndarray  # gradient of the minimisation objective
+    grad: np.ndarray  # gradient of the minimisation objective (read only)
     values: np.ndarray  # all group rows, in group order
     jac: sp.spmatrix  # Jacobian of all rows (CSR, or one group's CSC)
     lo: np.ndarray
@@ -79,11 +80,15 @@ class Evaluation:
 
 
 def _dense_row(J: Any) -> np.ndarray:
-    """The one row of the sparse ``1 x n`` matrix ``J`` as a dense vector."""
+    """The one row of the sparse ``1 x n`` matrix ``J`` as a dense, read-only vector (it may
+    be ``J``'s own storage)."""
     J = sp.csr_matrix(J)
     if J.nnz == J.shape[1] and J.has_canonical_format:  # every entry stored, in order
-        return np.array(J.data, dtype=float)
-    return np.asarray(J.toarray(), dtype=float).ravel()
+        row = np.asarray(J.data, dtype=float).view()
+    else:
+        row = np.asarray(J.toarray(), dtype=float).ravel()
+    row.flags.writeable = False
+    return row
 
 
 def evaluate(model: Model, z: np.ndarray) -> Evaluation:
@@ -91,7 +96,9 @@ def evaluate(model: Model, z: np.ndarray) -> Evaluation:
     n = model.n
     s = model.sense_sign
     f = model.objective_value(z)
-    grad = s * _dense_row(model.objective.jacobian(z, n))
+    grad = _dense_row(model.objective.jacobian(z, n))
+    if s != 1:
+        grad = -grad
     vals, jacs, los, his, signs, rhs, slices = [], [], [], [], [], [], {}
     start = 0
     for name, g in model.groups.items():
@@ -105,8 +112,8 @@ def evaluate(model: Model, z: np.ndarray) -> Evaluation:
         slices[name] = slice(start, start + g.size)
         start += g.size
 
-    def cat(parts: list[np.ndarray]) -> np.ndarray:
-        return np.concatenate(parts) if parts else np.zeros(0)
+    def cat(parts: list[np.ndarray]) -> np.ndarray:  # one group: its arrays, read only here
+        return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0)
 
     if len(jacs) == 1:  # kept as it is (an incidence matrix stays CSC)
         jac = jacs[0]
@@ -308,8 +315,7 @@ def certify_with_reduced_costs(
     box = _Box.of(model)
     primal, integ = _primal(model, ev, box)
     cscale = 1.0 + _inf_norm(ev.grad)
-    r = ev.jac.T @ y
-    r += ev.grad
+    r = matvec_add(ev.jac.T, y, np.array(ev.grad, dtype=float))  # grad f + J^T y, one pass
     # multipliers on missing sides (wrong sign) and reduced costs on missing bounds
     bad_rows = np.where(y > 0, ~np.isfinite(ev.hi), False) | np.where(
         y < 0, ~np.isfinite(ev.lo), False

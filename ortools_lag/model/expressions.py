@@ -29,6 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import ModelError
+from ..sparse_kernels import matvec_add
 
 if TYPE_CHECKING:
     from .constraints import Constraint
@@ -321,7 +322,11 @@ class AffineExpr(Expr):
     def value(self, z: np.ndarray) -> np.ndarray:
         out = self.const.copy()
         for v, A in self.coeffs.items():
-            out += A @ z[v.offset : v.offset + v.size]
+            zv = z[v.offset : v.offset + v.size]
+            if A.shape[0] == 1 and A.nnz == A.shape[1] and _dense_csr_row(A):
+                out += np.einsum("i,i->", A.data, zv)  # a dense row (costs): no index gather
+            else:
+                matvec_add(A, zv, out)
         return out
 
     def jacobian(self, z: np.ndarray, n: int) -> sp.csr_matrix:
@@ -401,11 +406,16 @@ def _shift_csc(A: sp.csc_matrix, offset: int, n: int) -> sp.csc_matrix:
     return sp.csc_matrix((A.data, A.indices, ptr), shape=(A.shape[0], n))
 
 
+def _dense_csr_row(A: Any) -> bool:
+    """True when ``A`` is a CSR row storing every entry in column order (``data`` is the row)."""
+    return A.format == "csr" and bool(A.has_canonical_format)
+
+
 def _row_csr(vec: np.ndarray) -> sp.csr_matrix:
     """A dense vector as a one-row CSR matrix, built without a COO detour."""
     n = vec.shape[0]
     itype = np.int32 if n < np.iinfo(np.int32).max else np.int64
-    if np.all(vec != 0):  # a dense row (an objective's costs): no gather
+    if np.count_nonzero(vec) == n:  # a dense row (an objective's costs): no gather
         nz = np.arange(n, dtype=itype)
         row = sp.csr_matrix((vec.astype(float), nz, np.array([0, n], itype)), shape=(1, n))
     else:
@@ -534,7 +544,8 @@ def _dot(e: AffineExpr, vec: np.ndarray) -> AffineExpr:
     coeffs = {
         v: _row_csr(vec if A is None else np.asarray(A.T @ vec).ravel()) for v, A in _blocks(e)
     }
-    return AffineExpr(coeffs, np.array([float(vec @ e.const)]), ())
+    # einsum, not BLAS: a large BLAS dot leaves OpenBLAS's threads spinning on the other cores
+    return AffineExpr(coeffs, np.array([float(np.einsum("i,i->", vec, e.const))]), ())
 
 
 def _blocks(e: AffineExpr) -> list[tuple[Var, Any]]:

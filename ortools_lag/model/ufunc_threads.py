@@ -15,6 +15,9 @@ The number of threads is :func:`get_num_threads`: ``os.cpu_count()`` unless set 
 :func:`set_num_threads` (or the environment variable ``ORTOOLS_LAG_NUM_THREADS``); 1 turns the
 pool off. Arrays of fewer than ``2 * min_size`` entries run in the calling thread, in one call.
 
+:func:`background` hands one large job (a scipy or numpy kernel that releases the GIL) to the
+same pool while the caller goes on with other work.
+
 >>> x = np.linspace(-3.0, 3.0, 100_001)
 >>> out = blockwise(lambda o, a: np.tanh(a, out=o), np.empty_like(x), x, min_size=1000)
 >>> bool(np.array_equal(out, np.tanh(x)))
@@ -28,17 +31,28 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 
-__all__ = ["MIN_SIZE", "SLICES_PER_THREAD", "blockwise", "get_num_threads", "set_num_threads"]
+__all__ = [
+    "MIN_SIZE",
+    "SLICES_PER_THREAD",
+    "background",
+    "blockwise",
+    "get_num_threads",
+    "set_num_threads",
+]
 
 #: Fewest entries in a slice (a thread hand-off costs ~20-50 us, about 3000 float64 ``tanh``
 #: evaluations); smaller arrays run in one call.
 MIN_SIZE = 16384
 #: Slices per thread: a thread that starts late leaves its slices to the others.
 SLICES_PER_THREAD = 4
+
+
+T = TypeVar("T")
 
 
 class _Settings:
@@ -238,3 +252,24 @@ def blockwise(
     if job.error is not None:
         raise job.error
     return out
+
+
+def background(fn: Callable[[], T], *, size: int, min_size: int = 8 * MIN_SIZE) -> Future[T]:
+    """Run ``fn`` on the shared pool while the caller goes on; its result by ``.result()``.
+
+    Worth it for work that releases the GIL (scipy's sparse conversions and graph searches,
+    large numpy kernels) beside other such work in the caller. It runs inline instead, already
+    done when returned, with one thread (:func:`get_num_threads`) or when ``size`` (the job's
+    entries) is below ``min_size``. An exception raised by ``fn`` is raised by ``.result()``.
+
+    >>> background(lambda: 6 * 7, size=10).result()
+    42
+    """
+    if get_num_threads() < 2 or size < min_size:
+        done: Future[T] = Future()
+        try:
+            done.set_result(fn())
+        except Exception as exc:  # handed to the caller by .result(), as the pool does
+            done.set_exception(exc)
+        return done
+    return _executor(1).submit(fn)

@@ -106,7 +106,8 @@ class Var(AffineExpr):
         if integer_mask is None:
             integer_mask = _constant(domain != "continuous", self.shape)
         self.integer_mask = np.broadcast_to(np.asarray(integer_mask, dtype=bool), self.shape)
-        super().__init__({}, np.zeros(self.size), self.shape)
+        # a read-only broadcast zero: no memory (nor page faults) per entry
+        super().__init__({}, np.broadcast_to(np.float64(0.0), (self.size,)), self.shape)
 
     @property
     def coeffs(self) -> dict[Var, sp.csr_matrix]:  # type: ignore[override]

@@ -149,9 +149,7 @@ def incidence(n: int, tail: ArrayLike, head: ArrayLike) -> sp.csc_matrix:
     rows = np.empty(2 * m, dtype=itype)
     rows[0::2] = t
     rows[1::2] = h
-    data = np.empty(2 * m)
-    data[0::2] = 1.0
-    data[1::2] = -1.0
+    data = np.tile(np.array([1.0, -1.0]), m)
     indptr = np.arange(0, 2 * m + 1, 2, dtype=itype)
     return sp.csc_matrix((data, rows, indptr), shape=(n, m))
 
@@ -182,8 +180,9 @@ def _values(m: int, values: Sequence[ArrayLike], names: Sequence[str]) -> tuple[
     return tuple(out)
 
 
-def flow_rows(x: Any, arcs: Arcs, supply: ArrayLike) -> Any:
-    """The conservation group ``out(v) - in(v) == b_v``, i.e. ``N x - b == 0``, in one step.
+def flow_rows(x: Any, arcs: Arcs, supply: ArrayLike, matrix: sp.csc_matrix | None = None) -> Any:
+    """The conservation group ``out(v) - in(v) == b_v``, i.e. ``N x - b == 0``, in one step
+    (``matrix``: the arcs' :func:`incidence` ``N`` when the caller built it already).
 
     Examples
     --------
@@ -196,7 +195,8 @@ def flow_rows(x: Any, arcs: Arcs, supply: ArrayLike) -> Any:
     from ..model import AffineExpr, Constraint
 
     b = np.asarray(supply, dtype=np.float64)
-    body = AffineExpr({x: incidence(arcs.n, arcs.tail, arcs.head)}, -b, (arcs.n,))
+    N = incidence(arcs.n, arcs.tail, arcs.head) if matrix is None else matrix
+    body = AffineExpr({x: N}, -b, (arcs.n,))
     zeros = np.zeros(arcs.n)
     return Constraint(body, zeros, zeros.copy(), "==")
 

@@ -53,6 +53,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -60,14 +61,15 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from scipy.sparse.csgraph import breadth_first_order
+from scipy.sparse.csgraph import depth_first_order
 
 from ..algorithms.shortest_paths import ArcGraph, arc_graph, complete_potentials, shortest_paths
 from ..errors import ModelError
 from ..model import Model
+from ..model.ufunc_threads import background
 from ..problem import Problem, Relaxation
 from ..result import Solution, Status
-from .graphs import Arcs, arcs_from, flow_rows, require_finite
+from .graphs import Arcs, arcs_from, flow_rows, incidence, require_finite
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -112,6 +114,12 @@ class ShortestPathData:
     reachable: NDArray[np.bool_]
     graph: ArcGraph
 
+    @cached_property
+    def cost_scale(self) -> float:
+        """``max |c_a|`` (0 without arcs)."""
+        c = self.cost
+        return max(abs(float(c.max())), abs(float(c.min()))) if c.size else 0.0
+
     @property
     def pair(self) -> bool:
         """Single pair (``True``) or single source."""
@@ -134,10 +142,10 @@ class ShortestPathData:
         z = np.asarray(x["x"], dtype=np.float64)
         pi = np.asarray(multipliers["flow"], dtype=np.float64)
         c = self.cost
-        scale = (max(abs(float(c.max())), abs(float(c.min()))) if c.size else 0.0) + float(a.n)
+        scale = self.cost_scale + float(a.n)
         if pi.shape != (a.n,) or not np.all(np.isfinite(pi)):
             return "finite potentials", math.inf, scale
-        used = np.flatnonzero(z)  # a path or a tree: few arcs carry flow
+        used = np.flatnonzero(z != 0)  # a path or a tree (a bool mask: twice as fast to scan)
         zu, tu, hu = z[used], a.tail[used], a.head[used]
         rc_used = c[used] + pi[tu] - pi[hu]
         given = None if reduced_costs is None else reduced_costs.get("x")
@@ -290,11 +298,12 @@ def read(
 
 
 def _reach(n: int, tail: IntArray, head: IntArray, start: int, graph: Any = None) -> BoolArray:
-    """Nodes reachable from ``start`` (breadth-first search on ``graph``'s structure)."""
+    """Nodes reachable from ``start`` (depth-first search on ``graph``'s structure: csgraph's
+    is several times faster than its breadth-first search)."""
     if graph is None:
         graph = sp.csr_matrix((np.ones(tail.size), (tail, head)), shape=(n, n))
     seen = np.zeros(n, dtype=bool)
-    seen[breadth_first_order(graph, start, directed=True, return_predecessors=False)] = True
+    seen[depth_first_order(graph, start, directed=True, return_predecessors=False)] = True
     return seen
 
 
@@ -302,8 +311,18 @@ def _problem(
     arcs: Arcs, cost: FloatArray, s: int, t: int | None, upper: FloatArray | None, name: str
 ) -> Problem:
     cost = require_finite("cost", cost)
-    graph = arc_graph(arcs.n, arcs.tail, arcs.head, cost)
-    reachable = _reach(arcs.n, arcs.tail, arcs.head, s, graph.matrix)
+
+    def search() -> tuple[ArcGraph, BoolArray]:
+        g = arc_graph(arcs.n, arcs.tail, arcs.head, cost)
+        return g, _reach(arcs.n, arcs.tail, arcs.head, s, g.matrix)
+
+    # scipy's conversion and search release the GIL: they run beside the model's matrices
+    job = background(search, size=arcs.m)
+    N = incidence(arcs.n, arcs.tail, arcs.head)
+    m = Model(name)
+    x = m.var("x", arcs.m, lb=0.0, ub=upper)
+    m.minimize(cost @ x)
+    graph, reachable = job.result()
     b = np.zeros(arcs.n)
     if t is not None:
         b[s] += 1.0
@@ -312,10 +331,7 @@ def _problem(
         b[reachable] = -1.0
         b[s] = float(reachable.sum() - 1)
     data = ShortestPathData(arcs, cost, s, t, upper, b, reachable, graph)
-    m = Model(name)
-    x = m.var("x", arcs.m, lb=0.0, ub=upper)
-    m.minimize(cost @ x)
-    m.add("flow", flow_rows(x, arcs, b))
+    m.add("flow", flow_rows(x, arcs, b, matrix=N))
     finite = upper is not None and bool(np.all(np.isfinite(upper)))
     relax = Relaxation(
         relax=("flow",),

@@ -23,12 +23,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg.blas import daxpy
 
-try:  # y += A x into a given vector (scipy's own kernel behind ``A @ x``)
-    from scipy.sparse._sparsetools import csr_matvec as _csr_matvec
-except ImportError:  # pragma: no cover - a scipy without the private kernel
-    _csr_matvec = None
-
 from ..errors import BackendUnavailableError, OptionError
+from ..sparse_kernels import matvec_add
 
 __all__ = ["ArrayOps", "NumpyOps", "TorchOps", "array_ops"]
 
@@ -138,19 +134,11 @@ class NumpyOps(ArrayOps):
         return sp.csr_matrix(A, dtype=np.float64)
 
     def matvec(self, A: sp.csr_matrix, v: np.ndarray) -> np.ndarray:
-        if _csr_matvec is None:  # pragma: no cover
-            return np.asarray(A @ v)
-        out = np.zeros(A.shape[0])  # scipy's kernel without ``A @ v``'s checks (small LPs)
-        if A.nnz:
-            _csr_matvec(A.shape[0], A.shape[1], A.indptr, A.indices, A.data, v, out)
-        return out
+        # scipy's kernel without ``A @ v``'s checks (they weigh on small LPs)
+        return matvec_add(A, v, np.zeros(A.shape[0]))
 
     def matvec_add(self, A: sp.csr_matrix, v: np.ndarray, out: np.ndarray) -> np.ndarray:
-        if _csr_matvec is None:  # pragma: no cover
-            out += A @ v
-        elif A.nnz:
-            _csr_matvec(A.shape[0], A.shape[1], A.indptr, A.indices, A.data, v, out)
-        return out
+        return matvec_add(A, v, out)
 
     def axpy(self, a: float, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         if y.size == 0:
