@@ -112,7 +112,7 @@ def bench_shortest_path(n: int, m: int, repeat: int, seed: int = 0) -> None:
         {"scipy": scipy_run, "api": api, "solve": lambda: solve(p0), "alg": algorithm}, repeat
     )
     t_sp, t_api, t_solve, t_alg = t["scipy"], t["api"], t["solve"], t["alg"]
-    dist, (p, sol), violation = out["scipy"], out["api"], out["alg"]
+    dist, (_, sol), violation = out["scipy"], out["api"], out["alg"]
     per_round = np.array(rounds["api"]) / np.array(rounds["scipy"])
     pi = sol.multipliers["flow"]
     ok = np.isfinite(dist)

@@ -430,3 +430,4 @@ def test_tree_flow_is_the_subtree_weight_of_each_arc(seed: int, n: int, deep: bo
     for v in child.tolist():
         expect[pred_arc[v]] = weight[v] + sum(weight[u] for u in nx.descendants(tree, v))
     assert np.allclose(flow, expect)
+    assert np.allclose(tree_flow(n, tail, pred_arc, weight, parent), expect)  # parents given

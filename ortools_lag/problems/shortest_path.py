@@ -441,7 +441,7 @@ def _exact(data: ShortestPathData) -> Exact:
     else:
         weight = data.reachable.astype(np.float64)
         weight[data.source] = 0.0
-        z = tree_flow(a.n, a.tail, tree.pred_arc, weight)
+        z = tree_flow(a.n, a.tail, tree.pred_arc, weight, tree.predecessor)
     return Exact(Status.OPTIMAL, z=z, multipliers={"flow": pi}, message=method, info=_info(method))
 
 
@@ -453,13 +453,20 @@ def _info(method: str) -> dict[str, Any]:
     }
 
 
-def tree_flow(n: int, tail: IntArray, pred_arc: IntArray, weight: FloatArray) -> FloatArray:
+def tree_flow(
+    n: int,
+    tail: IntArray,
+    pred_arc: IntArray,
+    weight: FloatArray,
+    parent: IntArray | None = None,
+) -> FloatArray:
     """Flow on a tree's arcs when node ``v`` consumes ``weight[v]`` (supplied by the root).
 
     The arc into ``v`` carries the total weight ``S(v)`` of ``v``'s subtree. With ``A_k(v)`` the
     weight of the descendants less than ``2^k`` levels below ``v`` and ``up_k(u)`` the ancestor
     ``2^k`` levels above ``u``, ``A_{k+1}(v) = A_k(v) + sum of A_k(u) over up_k(u) = v`` and
     ``up_{k+1} = up_k o up_k``: ``log2(depth)`` rounds of one gather and one ``bincount``.
+    ``parent`` (``tail[pred_arc[v]]``, -1 at roots), when the caller has it, saves a gather.
 
     Examples
     --------
@@ -469,8 +476,11 @@ def tree_flow(n: int, tail: IntArray, pred_arc: IntArray, weight: FloatArray) ->
     [3.0, 1.0, 1.0]
     """
     has = pred_arc >= 0
-    up = np.full(n, -1, dtype=np.int64)
-    up[has] = tail[pred_arc[has]]
+    if parent is None:
+        up = np.full(n, -1, dtype=np.int64)
+        up[has] = tail[pred_arc[has]]
+    else:
+        up = np.where(has, parent, -1)
     size = np.array(weight, dtype=np.float64)
     live = np.flatnonzero(has)  # nodes with an ancestor 2^k levels up
     while live.size:

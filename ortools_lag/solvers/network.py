@@ -50,6 +50,7 @@ import numpy as np
 from pydantic import Field
 
 from ..model import layout
+from ..model.ufunc_threads import background
 from ..result import Solution, Status, Termination
 from .backend import RawResult, finish
 from .base import Solver, SolverOptions
@@ -125,16 +126,19 @@ class Exact:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def with_certificate(problem: Problem, sol: Solution, tol: float) -> Solution:
+def with_certificate(
+    problem: Problem, sol: Solution, tol: float, outcome: tuple[str, float, float] | None = None
+) -> Solution:
     """Add the family's own certificate to ``sol.info`` (and demote ``OPTIMAL`` if it fails).
 
     The check is the family's ``problem.data.certificate(x, multipliers, reduced_costs)``: a
-    worst violation judged against ``tol * (1 + scale)``.
+    worst violation judged against ``tol * (1 + scale)``; ``outcome`` is its result when the
+    caller ran it already on ``sol``'s point and multipliers.
     """
     check = getattr(problem.data, "certificate", None)
     if check is None or not sol.x or not sol.multipliers:
         return sol
-    what, worst, scale = check(sol.x, sol.multipliers, sol.reduced_costs or None)
+    what, worst, scale = outcome or check(sol.x, sol.multipliers, sol.reduced_costs or None)
     ok = bool(worst <= tol * (1.0 + scale))
     info = {**sol.info, "certificate": {"check": what, "violation": worst, "certified": ok}}
     if ok or sol.status != Status.OPTIMAL:
@@ -152,6 +156,12 @@ def certify_exact(problem: Problem, ex: Exact, *, solver: str, t0: float, tol: f
     """
     model = problem.model
     sf = layout(model)  # names and signs only: the check needs no standard-form arrays
+    check = getattr(problem.data, "certificate", None)
+    family = None
+    if check is not None and ex.z is not None and ex.multipliers:
+        x, lam = sf.unpack_x(ex.z), dict(ex.multipliers)
+        # the family's check from the arcs runs beside the generic one from the model's rows
+        family = background(lambda: check(x, lam), size=ex.z.size)
     raw = RawResult(
         ex.status,
         Termination.CONVERGED,
@@ -165,7 +175,7 @@ def certify_exact(problem: Problem, ex: Exact, *, solver: str, t0: float, tol: f
         info=dict(ex.info),
     )
     sol = finish(model, sf, raw, solver=solver, seconds=0.0, tol=tol)
-    sol = with_certificate(problem, sol, tol)
+    sol = with_certificate(problem, sol, tol, None if family is None else family.result())
     return replace(sol, seconds=time.perf_counter() - t0)
 
 
