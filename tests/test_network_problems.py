@@ -105,6 +105,31 @@ def test_shortest_path_certificate_reads_the_kkt_reduced_costs_and_checks_them()
     assert data.certificate(sol.x, sol.multipliers, {"x": r[:2]})[1] == 0.0  # wrong shape: own
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_large_single_source_build_with_and_without_its_background_search(threads: int) -> None:
+    from scipy.sparse.csgraph import dijkstra
+
+    from ortools_lag.model import ufunc_threads
+
+    n, m = 20_000, 160_000  # over background()'s size: the graph search runs beside the build
+    rng = np.random.default_rng(7)
+    key = np.unique(rng.integers(0, n * n, m))  # distinct pairs: scipy's matrix below sums twins
+    tail, head = key // n, key % n
+    cost = rng.integers(1, 50, key.size).astype(float)
+    ufunc_threads.set_num_threads(threads)
+    try:
+        p = shortest_path.build(tail, head, cost, n=n, source=3)
+        sol = solve(p)
+    finally:
+        ufunc_threads.set_num_threads(None)
+    _ok(p, sol)
+    dist = dijkstra(sp.csr_matrix((cost, (tail, head)), shape=(n, n)), indices=3)
+    reach = np.isfinite(dist)
+    assert np.array_equal(p.data.reachable, reach)
+    assert np.allclose(sol.multipliers["flow"][reach] - sol.multipliers["flow"][3], dist[reach])
+    assert sol.objective == pytest.approx(dist[reach].sum())  # each node's path, one unit each
+
+
 def test_undirected_graph_gives_both_directions() -> None:
     g = nx.Graph()
     g.add_weighted_edges_from([("a", "b", 1.0), ("b", "c", 2.0)])

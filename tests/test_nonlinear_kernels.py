@@ -119,6 +119,24 @@ def test_thread_setting_and_a_pool_after_fork(threads, monkeypatch: pytest.Monke
     assert UT.get_num_threads() == 5
 
 
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_background_runs_beside_the_caller_or_inline(threads, n_threads: int) -> None:
+    threads(n_threads)
+    import threading
+
+    job = UT.background(threading.current_thread, size=10, min_size=0)
+    ran_on = job.result()
+    assert (ran_on is threading.current_thread()) == (n_threads == 1)
+    small = UT.background(threading.current_thread, size=10)  # below min_size: inline
+    assert small.done() and small.result() is threading.current_thread()
+
+    def fail() -> None:
+        raise ModelError("bad input")
+
+    with pytest.raises(ModelError, match="bad input"):  # raised by .result(), not lost
+        UT.background(fail, size=10, min_size=0).result()
+
+
 # -- reused buffers ------------------------------------------------------------------------------
 def test_buffers_are_reused_only_when_nothing_holds_them() -> None:
     buffers.clear()
