@@ -274,28 +274,22 @@ def _columns(
 
     ``r_min`` and ``r_max`` (``r``'s extremes) let one-signed or all-finite cases skip masks."""
     bad: np.ndarray | None = None
-    for side, wrong, present in ((box.lo, np.greater, r_max > 0), (box.hi, np.less, r_min < 0)):
-        if present and not side.all_finite:
-            mask = wrong(r, 0.0)
-            if side.any_finite:
-                mask &= ~side.finite
-            bad = mask if bad is None else bad | mask
     parts = []
     with np.errstate(invalid="ignore"):
-        for side, present, clip in (
-            (box.lo, r_max > 0, np.maximum),
-            (box.hi, r_min < 0, np.minimum),
-        ):
-            if not (present and side.any_finite):
+        for side, lower in ((box.lo, True), (box.hi, False)):
+            if not (r_max > 0 if lower else r_min < 0):  # no reduced cost of this side's sign
                 continue
             if side.all_finite:  # r+ (lb - z) or r- (ub - z): no infinite bound, no mask
                 term = np.subtract(side.bound, z)
-                one_signed = r_min >= 0 if clip is np.maximum else r_max <= 0
-                term *= r if one_signed else clip(r, 0.0)
+                one_signed = r_min >= 0 if lower else r_max <= 0
+                term *= r if one_signed else (np.maximum if lower else np.minimum)(r, 0.0)
                 parts.append(term)
-            else:
-                side_mask = r > 0 if clip is np.maximum else r < 0
-                parts.append(np.where(side_mask & side.finite, r * (side.bound - z), 0.0))
+                continue
+            sign = r > 0 if lower else r < 0
+            missing = sign if not side.any_finite else sign & ~side.finite  # nothing to hold r
+            bad = missing if bad is None else bad | missing
+            if side.any_finite:
+                parts.append(np.where(sign & side.finite, r * (side.bound - z), 0.0))
     terms = parts[0] + parts[1] if len(parts) == 2 else parts[0] if parts else np.zeros_like(r)
     return (bad if bad is not None and bad.any() else None), terms
 
