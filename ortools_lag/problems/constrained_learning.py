@@ -46,6 +46,7 @@ from ..problem import Problem, Relaxation
 from ..result import History, Solution, Status, Termination
 from ..solvers import registry
 from ..solvers.adjoint import AdjointOptions, AdjointSolver, certify_matrix_free
+from ..solvers.backend import judge, signed_gap
 
 __all__ = ["add_weight_budget", "dual_ascent", "norm_budget_least_squares", "ridge_oracle"]
 
@@ -280,16 +281,12 @@ def _solution(
     else:
         rep = certify_matrix_free(model, dict(x), lam, tol=tol)
     f = model.objective_value(model.join(dict(x)))
-    if rep.certified:
-        status = Status.OPTIMAL
-    else:
-        status = Status.FEASIBLE if rep.primal_residual <= tol else Status.NO_SOLUTION
     return Solution(
-        status=status,
+        status=judge(Status.OPTIMAL, rep),
         termination=term,
         objective=f,
         bound=bound,
-        gap=model.sense_sign * (f - bound) if math.isfinite(bound) else math.nan,
+        gap=signed_gap(model, f, bound),
         x={k: np.asarray(v, dtype=float) for k, v in x.items()},
         multipliers=lam,
         shadow_prices=kkt.shadow_prices(model, lam),

@@ -18,7 +18,7 @@ from .. import kkt
 from ..model import Layout, Model
 from ..result import KKTReport, Solution, Status, Termination
 
-__all__ = ["RawResult", "finish"]
+__all__ = ["RawResult", "finish", "judge", "signed_gap"]
 
 
 @dataclass
@@ -80,8 +80,8 @@ def finish(
         lam, r, prices = {}, {}, {}
         rep = kkt.certify_feasible(model, raw.x, bound=raw.bound, tol=tol, gap_tol=max(tol, 1e-6))
         bound = raw.bound
-    status = _judge(raw.status, rep)
-    gap = model.sense_sign * (f - bound) if math.isfinite(bound) else math.nan
+    status = judge(raw.status, rep)
+    gap = signed_gap(model, f, bound)
     msg = raw.message if rep.certified else f"{raw.message}; not certified: {'; '.join(rep.notes)}"
     common["message"] = msg
     return Solution(
@@ -99,11 +99,18 @@ def finish(
     )
 
 
-def _judge(claim: Status, rep: KKTReport) -> Status:
+def judge(claim: Status, rep: KKTReport) -> Status:
+    """The status a certificate allows: the claim ``OPTIMAL`` when ``rep`` certifies it, else
+    ``FEASIBLE`` for a feasible (and integral) point, else ``NO_SOLUTION``."""
     feasible = rep.primal_residual <= rep.tolerance and (not rep.integrality > rep.tolerance)
     if claim == Status.OPTIMAL and rep.certified:
         return Status.OPTIMAL
     return Status.FEASIBLE if feasible else Status.NO_SOLUTION
+
+
+def signed_gap(model: Model, f: float, bound: float) -> float:
+    """``objective - bound`` in the model's sense (``>= 0`` for a valid bound; ``nan`` if none)."""
+    return model.sense_sign * (f - bound) if math.isfinite(bound) else math.nan
 
 
 def _finish_ray(model: Model, sf: Layout, raw: RawResult, common: dict[str, Any]) -> Solution:

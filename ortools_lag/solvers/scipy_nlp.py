@@ -39,7 +39,7 @@ import scipy.sparse as sp
 from .. import kkt
 from ..model import Model, to_standard_form
 from ..result import KKTReport, Solution, Status, Termination
-from .backend import RawResult, finish
+from .backend import RawResult, finish, signed_gap
 from .nlp_functions import ModelFunctions, has_hessian, lagrangian_is_convex, start_point
 from .scipy_lp import farkas_certificate, row_sides, unbounded_ray
 from .scipy_options import ScipyOptions
@@ -252,7 +252,7 @@ def nlp_solution(
         termination=term,
         objective=f,
         bound=bound,
-        gap=model.sense_sign * (f - bound) if math.isfinite(bound) else math.nan,
+        gap=signed_gap(model, f, bound),
         x=model.split(z),
         multipliers=lam,
         reduced_costs=model.split(fn.reduced_costs(z, y)),
