@@ -66,7 +66,7 @@ def timed_pair(
 
 
 def ours(p: Any, theta: dict[str, Any], device: str | None, dtype: str) -> Callable[[], Any]:
-    from ortools_lag.solvers.adjoint import ReducedSpace
+    from ortools_lag.solvers.nn.adjoint import ReducedSpace
 
     space = ReducedSpace(p.model, p.data.layering)
     theta = {k: v.astype(dtype) for k, v in theta.items()}

@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from ortools_lag import Model, solve
+from ortools_lag.highs_model import highs_lp, new_highs
 from ortools_lag.io import read_mps
 from ortools_lag.model import to_standard_form
-from ortools_lag.solvers.highs_backend import _highs_lp, new_highs
 
 DATA = Path(__file__).parents[1] / "data" / "netlib"
 BACKENDS = ("highs", "scipy", "cvxpy", "pyomo")
@@ -55,7 +55,7 @@ def transportation(ns: int, nd: int, seed: int = 0) -> Model:
 def raw_highspy(model: Model) -> tuple[float, float]:
     """Objective and seconds of highspy alone (``passModel`` + ``run``) on prepared arrays."""
     sf = to_standard_form(model)
-    lp = _highs_lp(sf)
+    lp = highs_lp(sf)
     h = new_highs()
     h.setOptionValue("threads", 1)
     t0 = time.perf_counter()

@@ -42,7 +42,7 @@ def digits(n_train: int | None, seed: int = 0) -> tuple[np.ndarray, ...]:
 
 def run(name: str, p: Any, epochs: int, **extra: Any) -> tuple[Any, float]:
     from ortools_lag import solve
-    from ortools_lag.solvers.fullspace import FullspaceAlmOptions, train_alm
+    from ortools_lag.solvers.nn.fullspace import FullspaceAlmOptions, train_alm
 
     t0 = time.perf_counter()
     if name == "adjoint":

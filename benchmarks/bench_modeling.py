@@ -26,7 +26,7 @@ def instance(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 def ours(C: np.ndarray, s: np.ndarray, d: np.ndarray, solve: bool) -> tuple[float, float, float]:
     from ortools_lag import Model
     from ortools_lag.model import to_standard_form
-    from ortools_lag.solvers.highs_backend import HighsOptions, _configure, new_highs, pass_model
+    from ortools_lag.solvers.backends.highs import HighsOptions, _configure, new_highs, pass_model
 
     t0 = time.perf_counter()
     m = Model()

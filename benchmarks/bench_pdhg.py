@@ -16,7 +16,7 @@ eps_optimal_relative = tol`` and its default l2 norms, i.e. ``‖Ax − proj(Ax)
 ``‖c + Aᵀy − λ‖₂ <= tol (1 + ‖c‖₂)`` and ``|p − d| <= tol (1 + |p| + |d|)`` on the current or
 the average iterate, checked every 64 iterations, in original units, with the same rule for the
 reduced costs absorbed by bounds; ours tests the same three and, in addition, the objective
-error bound (see :mod:`ortools_lag.solvers.pdhg`), so ours never stops earlier on the same
+error bound (see :mod:`ortools_lag.solvers.pdhg.restarted`), so ours never stops earlier on the same
 iterate. Both count accepted steps as iterations (rejected step-size trials are not counted).
 
 ``--quick`` (CI) runs tiny sizes in well under 30 s. Run ``python benchmarks/bench_pdhg.py``
@@ -126,7 +126,7 @@ def random_flow(nodes: int, arcs: int, seed: int = 0) -> Lp:
 def run_ours(
     lp: Lp, tol: float, threads: int, limit: float, device: str | None = None, method: str = ""
 ) -> Run:
-    from ortools_lag.solvers.pdhg import pdhg_solve
+    from ortools_lag.solvers.pdhg.restarted import pdhg_solve
 
     backend = "torch" if device else "numpy"
     t0 = time.perf_counter()

@@ -17,7 +17,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .errors import (
+    from ortools_lag.errors import (
         BackendUnavailableError,
         ModelError,
         NotSupportedError,
@@ -26,10 +26,10 @@ if TYPE_CHECKING:
         SpecError,
         UnknownSolverError,
     )
-    from .model import Model
-    from .problem import Problem, Relaxation
-    from .result import History, KKTReport, Solution, Status, Termination
-    from .solvers.dispatch import solve
+    from ortools_lag.model import Model
+    from ortools_lag.problem import Problem, Relaxation
+    from ortools_lag.result import History, KKTReport, Solution, Status, Termination
+    from ortools_lag.solvers.dispatch import solve
 
 _WHERE = {
     "BackendUnavailableError": "errors",

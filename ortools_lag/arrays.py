@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .errors import BackendUnavailableError
+from ortools_lag.errors import BackendUnavailableError
 
 __all__ = [
     "asarray_like",

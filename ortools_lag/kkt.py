@@ -32,9 +32,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .model import Model
-from .result import KKTReport
-from .sparse_kernels import matvec_add
+from ortools_lag.model import Model
+from ortools_lag.result import KKTReport
+from ortools_lag.sparse_kernels import matvec_add
 
 __all__ = [
     "Evaluation",

@@ -20,8 +20,8 @@ point of a diagonal quadratic); and otherwise by HiGHS on the kept rows, decompo
 connected components of the variable-constraint graph, each block built once and re-solved with
 only its costs changed (through an executor, see :mod:`ortools_lag.parallel`); the pieces of
 that inner solve are in :mod:`ortools_lag.lagrangian_inner`. The independent
-re-evaluation of a bound, :func:`~ortools_lag.solvers.loop.certify_bound`, is importable from
-here too.
+re-evaluation of a bound by HiGHS is a solver's work:
+:func:`ortools_lag.solvers.bound_certificate.certify_bound`.
 
 >>> from ortools_lag import Model
 >>> m = Model(); x = m.var("x", 2, ub=1)
@@ -45,21 +45,21 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from . import kkt
-from .errors import ModelError, NotSupportedError
-from .lagrangian_inner import (
+from ortools_lag import kkt
+from ortools_lag.errors import ModelError, NotSupportedError
+from ortools_lag.lagrangian_inner import (
     BLOCK_OPTIONS,
     closed_form_box,
     hessian_pattern,
     kept_rows,
     worst_status,
 )
-from .model import AffineExpr, Model, QuadExpr, StandardForm, to_standard_form
-from .parallel import decompose, make_executor, release_blocks, run_blocks
-from .problem import Heuristic, Oracle, Problem
+from ortools_lag.model import AffineExpr, Model, QuadExpr, StandardForm, to_standard_form
+from ortools_lag.parallel import decompose, make_executor, release_blocks, run_blocks
+from ortools_lag.problem import Heuristic, Oracle, Problem
 
 if TYPE_CHECKING:
-    from .parallel import BlockSpec, Executor
+    from ortools_lag.parallel import BlockSpec, Executor
 
 __all__ = ["BLOCK_OPTIONS", "DualPoint", "Lagrangian", "relaxed_group_names"]
 
@@ -542,13 +542,3 @@ class Lagrangian:
             f"Lagrangian({self.model.name!r}, relax={list(self.relax)}, "
             f"{self.size} multipliers, inner={self.inner if self.why_not() is None else 'n/a'})"
         )
-
-
-def __getattr__(name: str) -> Any:
-    """``certify_bound`` and ``recompute_dual`` live with the loop that certifies
-    (:mod:`ortools_lag.solvers.loop`); they are importable from here too."""
-    if name in ("certify_bound", "recompute_dual"):
-        from .solvers import loop
-
-        return getattr(loop, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from .model import QuadExpr
+from ortools_lag.model import QuadExpr
 
 if TYPE_CHECKING:
-    from .model import Model, StandardForm
+    from ortools_lag.model import Model, StandardForm
 
 __all__ = ["BLOCK_OPTIONS", "closed_form_box", "hessian_pattern", "kept_rows", "worst_status"]
 

@@ -42,7 +42,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from .errors import ModelError
+from ortools_lag.errors import ModelError
 
 __all__ = [
     "BlockResult",
@@ -264,7 +264,7 @@ def _hessian_parts(Q: sp.spmatrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _build(spec: BlockSpec) -> Any:
     import highspy
 
-    from .solvers.highs_backend import new_highs
+    from ortools_lag.highs_model import new_highs
 
     h = new_highs()
     for name, value in spec.options:

@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import ModelError
+from ortools_lag.errors import ModelError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from .result import History, Solution
+    from ortools_lag.result import History, Solution
 
 __all__ = ["convergence"]
 

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import ModelError
+from ortools_lag.errors import ModelError
 
 if TYPE_CHECKING:
-    from .model import Model
-    from .result import Solution
+    from ortools_lag.model import Model
+    from ortools_lag.result import Solution
 
 __all__ = ["Heuristic", "Oracle", "OracleResult", "Problem", "Relaxation"]
 
@@ -123,7 +123,7 @@ class Problem:
 
 def as_problem(obj: Model | Problem) -> Problem:
     """Wrap a Model into a Problem; pass a Problem through."""
-    from .model import Model
+    from ortools_lag.model import Model
 
     if isinstance(obj, Problem):
         return obj

@@ -10,7 +10,7 @@ import pytest
 
 from ortools_lag.model import ufunc_threads as UT
 from ortools_lag.problems import nn_training
-from ortools_lag.solvers.adjoint import ReducedSpace
+from ortools_lag.solvers.nn.adjoint import ReducedSpace
 
 torch = pytest.importorskip("torch")
 

@@ -14,7 +14,7 @@ import pytest
 from ortools_lag import Model, ModelError, Status, Termination, solve
 from ortools_lag.errors import NotSupportedError
 from ortools_lag.lagrangian import Lagrangian
-from ortools_lag.solvers.admm import AdmmMethod, AdmmOptions, kept_multipliers
+from ortools_lag.solvers.dual.admm import AdmmMethod, AdmmOptions, kept_multipliers
 
 from .certificates import check_solution
 

@@ -155,7 +155,7 @@ def test_pyomo_builds_quadratic_groups_exactly() -> None:
     import pyomo.environ as pyo
 
     from ortools_lag.model import quad_form
-    from ortools_lag.solvers.pyomo_backend import build_concrete
+    from ortools_lag.solvers.backends.pyomo import build_concrete
 
     m = Model()
     x = m.var("x", (2, 2), lb=None)
@@ -213,8 +213,8 @@ def test_available_reports_every_backend() -> None:
 def test_available_says_why_not(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.util
 
-    from ortools_lag.solvers.cvxpy_backend import CvxpySolver
-    from ortools_lag.solvers.pyomo_backend import PyomoSolver
+    from ortools_lag.solvers.backends.cvxpy import CvxpySolver
+    from ortools_lag.solvers.backends.pyomo import PyomoSolver
 
     real = importlib.util.find_spec
     missing = {"cvxpy", "pyomo"}

@@ -117,7 +117,7 @@ def test_export_then_solve_gives_the_same_objective(
 def test_export_of_a_qp_read_back_by_highs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from ortools_lag.solvers.highs_backend import new_highs
+    from ortools_lag.highs_model import new_highs
 
     mps = tmp_path / "qp.mps"
     assert _run(["export", MODEL / "projection_qp.yaml", "--mps", mps, "-q"], capsys)[0] == 0

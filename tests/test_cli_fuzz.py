@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from ortools_lag.cli import main
 from ortools_lag.errors import SpecError
-from ortools_lag.io.expr_parser import Scope, parse_expression
+from ortools_lag.spec.expr_parser import Scope, parse_expression
 
 ROOT = Path(__file__).parents[1]
 SOURCES = sorted((ROOT / "problems" / "model").glob("*.yaml"))

@@ -17,7 +17,7 @@ import pytest
 from ortools_lag import Status, solve
 from ortools_lag.errors import NotSupportedError
 from ortools_lag.problems import csp
-from ortools_lag.solvers.loop import recompute_dual
+from ortools_lag.solvers.bound_certificate import recompute_dual
 from tests.certificates import check_solution
 from tests.test_csp_algorithms import _brute, _highs_referee
 

@@ -18,9 +18,10 @@ import pytest
 
 from ortools_lag import Model, Status, solve
 from ortools_lag.io.gap import read_gap
-from ortools_lag.lagrangian import Lagrangian, certify_bound
+from ortools_lag.lagrangian import Lagrangian
 from ortools_lag.model import to_standard_form
-from ortools_lag.solvers.highs_backend import HighsOptions, solve_standard_form
+from ortools_lag.solvers.backends.highs import HighsOptions, solve_standard_form
+from ortools_lag.solvers.bound_certificate import certify_bound
 
 from .certificates import check_solution
 

@@ -20,8 +20,8 @@ from scipy.sparse.csgraph import dijkstra
 from ortools_lag import Model, ModelError, OptionError, Problem, Relaxation, Status, solve
 from ortools_lag.lagrangian import Lagrangian
 from ortools_lag.solvers import registry
-from ortools_lag.solvers.dual_base import DualSolver, DualState
-from ortools_lag.solvers.subgradient import SubgradientOptions
+from ortools_lag.solvers.dual.dual_base import DualSolver, DualState
+from ortools_lag.solvers.dual.subgradient import SubgradientOptions
 
 from .certificates import check_solution
 
@@ -146,7 +146,7 @@ def test_csp_closed_T10(solver: str, with_oracle: bool) -> None:
 def lp_relaxation_value(model: Model) -> float:
     """The LP bound by HiGHS: the same model with its integrality dropped."""
     from ortools_lag.model import to_standard_form
-    from ortools_lag.solvers.highs_backend import HighsOptions, solve_standard_form
+    from ortools_lag.solvers.backends.highs import HighsOptions, solve_standard_form
 
     sf = dataclasses.replace(to_standard_form(model), integrality=np.zeros(model.n, dtype=bool))
     raw = solve_standard_form(sf, HighsOptions())

@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 from ortools_lag import Model, SpecError
-from ortools_lag.io.expr_parser import (
+from ortools_lag.spec.expr_parser import (
     MAX_CHARS,
     MAX_DEPTH,
     ExpressionError,
@@ -175,7 +175,7 @@ def test_limits() -> None:
 
 
 def test_objective_must_be_scalar() -> None:
-    from ortools_lag.io.expr_parser import as_objective
+    from ortools_lag.spec.expr_parser import as_objective
 
     _, scope = _scope()
     with pytest.raises(

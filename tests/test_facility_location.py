@@ -20,7 +20,7 @@ from ortools_lag.errors import ModelError
 from ortools_lag.lagrangian import Lagrangian
 from ortools_lag.model import to_standard_form
 from ortools_lag.problems import facility_location
-from ortools_lag.solvers.loop import certify_bound, recompute_dual
+from ortools_lag.solvers.bound_certificate import certify_bound, recompute_dual
 from tests.certificates import check_solution
 
 DATA = Path(__file__).parents[1] / "data" / "ufl" / "orlib_uncap"

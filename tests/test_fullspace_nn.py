@@ -21,15 +21,15 @@ from ortools_lag.errors import NotSupportedError
 from ortools_lag.model import Model
 from ortools_lag.problems import nn_training
 from ortools_lag.solvers import registry
-from ortools_lag.solvers.adjoint import ReducedSpace
-from ortools_lag.solvers.fullspace import (
+from ortools_lag.solvers.nn.adjoint import ReducedSpace
+from ortools_lag.solvers.nn.fullspace import (
     FullspaceAlmOptions,
     Network,
     is_network,
     train_alm,
     uses_layers,
 )
-from ortools_lag.solvers.fullspace_blocks import (
+from ortools_lag.solvers.nn.fullspace_blocks import (
     _a_update,
     _output_update,
     activation,
@@ -269,7 +269,7 @@ def test_time_limit_and_callback() -> None:
 @pytest.fixture
 def alm_fullspace(monkeypatch: pytest.MonkeyPatch):
     """``alm`` registered as the full-space-aware solver (what the lead wires in registry.py)."""
-    target = "ortools_lag.solvers.fullspace:FullspaceAlmSolver"
+    target = "ortools_lag.solvers.nn.fullspace:FullspaceAlmSolver"
     monkeypatch.setitem(registry.REGISTRY, "alm", target)
     registry.get.cache_clear()
     yield

@@ -14,7 +14,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from ortools_lag import Status, solve
 from ortools_lag.problems import gap
-from ortools_lag.solvers.lagrangian_closing import certify_by_blocks
+from ortools_lag.solvers.dual.lagrangian_closing import certify_by_blocks
 from tests.certificates import check_solution
 
 DATA = Path(__file__).parents[1] / "data" / "gap"

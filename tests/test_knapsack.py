@@ -16,7 +16,7 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from ortools_lag import Status, solve
 from ortools_lag.problems import knapsack
-from ortools_lag.solvers.loop import recompute_dual
+from ortools_lag.solvers.bound_certificate import recompute_dual
 from tests.certificates import check_solution
 
 DATA = Path(__file__).parents[1] / "data" / "mknap" / "mknap1.txt"

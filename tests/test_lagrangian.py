@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ortools_lag import Model, ModelError, NotSupportedError, Problem, Relaxation, solve
-from ortools_lag.lagrangian import Lagrangian, certify_bound, recompute_dual
+from ortools_lag.lagrangian import Lagrangian
+from ortools_lag.solvers.bound_certificate import certify_bound, recompute_dual
 
 from .test_dual_methods import csp_model, dijkstra_oracle
 

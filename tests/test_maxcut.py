@@ -17,7 +17,7 @@ import pytest
 
 from ortools_lag import Status, solve
 from ortools_lag.problems import maxcut
-from ortools_lag.solvers.loop import certify_bound
+from ortools_lag.solvers.bound_certificate import certify_bound
 from tests.certificates import check_solution
 
 

@@ -17,7 +17,7 @@ from ortools_lag import Status, solve
 from ortools_lag.io.dimacs import read_gr, read_min
 from ortools_lag.lagrangian import Lagrangian
 from ortools_lag.problems import min_cost_flow, shortest_path
-from ortools_lag.solvers.loop import certify_bound
+from ortools_lag.solvers.bound_certificate import certify_bound
 
 from .certificates import check_solution
 

@@ -12,7 +12,7 @@ from ortools_lag import Model, ModelError, SpecError, Status, Termination, kkt, 
 from ortools_lag.errors import NotSupportedError
 from ortools_lag.model import functions as F
 from ortools_lag.problems import nn_training
-from ortools_lag.solvers.adjoint import ReducedSpace, certify_matrix_free, infer_layering
+from ortools_lag.solvers.nn.adjoint import ReducedSpace, certify_matrix_free, infer_layering
 
 from .certificates import check_solution
 

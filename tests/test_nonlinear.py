@@ -249,7 +249,7 @@ def test_cuda_tensors_give_the_numpy_values_and_multipliers() -> None:
     import torch
 
     from ortools_lag.problems import nn_training
-    from ortools_lag.solvers.adjoint import ReducedSpace
+    from ortools_lag.solvers.nn.adjoint import ReducedSpace
 
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(50, 6)), rng.integers(0, 3, size=50)

@@ -15,7 +15,7 @@ from scipy.optimize import brentq
 from ortools_lag import Model, Status, solve
 from ortools_lag.model import functions as F
 from ortools_lag.problems import nn_training
-from ortools_lag.solvers.adjoint import ReducedSpace
+from ortools_lag.solvers.nn.adjoint import ReducedSpace
 
 from .certificates import check_solution
 

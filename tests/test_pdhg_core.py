@@ -11,7 +11,7 @@ import pytest
 import scipy.sparse as sp
 
 from ortools_lag.errors import ModelError, OptionError
-from ortools_lag.solvers.pdhg import STATUSES, PdhgResult, pdhg_solve
+from ortools_lag.solvers.pdhg.restarted import STATUSES, PdhgResult, pdhg_solve
 
 DATA = Path(__file__).parents[1] / "data" / "netlib"
 INF = np.inf

@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 from ortools_lag.errors import OptionError
-from ortools_lag.solvers.pdhg_scaling import diagonal_scaling, power_norm
+from ortools_lag.solvers.pdhg.scaling import diagonal_scaling, power_norm
 
 from .test_pdhg_core import (
     NETLIB,

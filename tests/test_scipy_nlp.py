@@ -16,7 +16,7 @@ from scipy.optimize import NonlinearConstraint, minimize
 from ortools_lag import Model, NotSupportedError, OptionError, Status, Termination, solve
 from ortools_lag.model import Constraint, Expr
 from ortools_lag.model.variables import Var
-from ortools_lag.solvers.scipy_backend import ModelFunctions, estimate_multipliers, has_hessian
+from ortools_lag.solvers.backends.scipy import ModelFunctions, estimate_multipliers, has_hessian
 
 from .certificates import check_solution
 

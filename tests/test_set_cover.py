@@ -17,7 +17,7 @@ from ortools_lag import Problem, Status, solve
 from ortools_lag.errors import ModelError, NotSupportedError
 from ortools_lag.lagrangian import Lagrangian
 from ortools_lag.problems import set_cover
-from ortools_lag.solvers.loop import certify_bound, recompute_dual
+from ortools_lag.solvers.bound_certificate import certify_bound, recompute_dual
 from tests.certificates import assert_signs, check_solution
 from tests.manifest_answers import SCP_DATA, SCP_OPTIMA, SCP_SLOW, cover_lagrangian, cover_lp_value
 

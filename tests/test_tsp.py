@@ -21,7 +21,7 @@ from ortools_lag import Status, solve
 from ortools_lag.errors import ModelError, SpecError
 from ortools_lag.lagrangian import Lagrangian
 from ortools_lag.problems import tsp
-from ortools_lag.solvers.loop import certify_bound, recompute_dual
+from ortools_lag.solvers.bound_certificate import certify_bound, recompute_dual
 from tests.certificates import assert_signs, check_solution
 from tests.manifest_answers import TSPLIB_DATA, TSPLIB_MANIFEST
 

@@ -9,8 +9,8 @@ import pytest
 
 from ortools_lag import Model, Problem, Relaxation, SpecError, solve
 from ortools_lag import problems as kinds
-from ortools_lag.io.loader import load, load_file, resolve_solver
-from ortools_lag.io.yaml_positions import MAX_FILE_BYTES, Located, read_yaml
+from ortools_lag.spec.loader import load, load_file, resolve_solver
+from ortools_lag.spec.yaml_positions import MAX_FILE_BYTES, Located, read_yaml
 
 ROOT = Path(__file__).parents[1]
 

@@ -242,7 +242,7 @@ def csp_mip(data: CSPData, time_limit: float | None = None) -> CSPEnumeration:
     """
     import highspy
 
-    from ortools_lag.solvers.highs_backend import new_highs
+    from ortools_lag.highs_model import new_highs
 
     m, n = data.tails.size, data.n
     ncol = m if data.acyclic else m + n

@@ -128,7 +128,7 @@ class _Master:
     def __init__(self, lower: np.ndarray, upper: np.ndarray) -> None:
         import highspy
 
-        from ortools_lag.solvers.highs_backend import new_highs
+        from ortools_lag.highs_model import new_highs
 
         self.hs = highspy
         self.d = d = lower.size

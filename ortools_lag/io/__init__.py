@@ -1,5 +1,5 @@
 """Readers: MPS here; TSPLIB, OR-Library and DIMACS formats in sibling modules."""
 
-from .mps import read_mps
+from ortools_lag.io.mps import read_mps
 
 __all__ = ["read_mps"]

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import SpecError
+from ortools_lag.errors import SpecError
 
 __all__ = ["AssignmentInstance", "TransportationInstance", "read_assignment", "read_transportation"]
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .number_tokens import NumberTokens, read_problems
-from .text import read_text, select_problem
+from ortools_lag.io.number_tokens import NumberTokens, read_problems
+from ortools_lag.io.text import read_text, select_problem
 
 __all__ = ["MKnapInstance", "parse_mknap", "read_mknap", "read_mknap_all"]
 

@@ -16,14 +16,14 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import SpecError
-from ..model import Model
+from ortools_lag.errors import SpecError
+from ortools_lag.model import Model
 
 __all__ = ["read_mps"]
 
 
 def _load(path: Path) -> object:
-    from ..solvers.highs_backend import new_highs
+    from ortools_lag.highs_model import new_highs
 
     h = new_highs()
     if path.suffix == ".gz":

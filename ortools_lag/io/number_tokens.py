@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from ..errors import SpecError
+from ortools_lag.errors import SpecError
 
 __all__ = ["NumberTokens", "parse_numbers", "read_problems", "token_line"]
 

@@ -23,9 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from ortools_lag.errors import SpecError
-
-from .number_tokens import NumberTokens
-from .text import read_text
+from ortools_lag.io.number_tokens import NumberTokens
+from ortools_lag.io.text import read_text
 
 __all__ = ["RCSPInstance", "parse_rcsp", "read_rcsp"]
 

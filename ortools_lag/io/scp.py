@@ -24,9 +24,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ortools_lag.errors import SpecError
-
-from .number_tokens import parse_numbers, token_line
-from .text import read_text
+from ortools_lag.io.number_tokens import parse_numbers, token_line
+from ortools_lag.io.text import read_text
 
 __all__ = ["SetCoverInstance", "parse_scp", "read_scp", "token_line"]
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from ..errors import SpecError
+from ortools_lag.errors import SpecError
 
 __all__ = ["read_text", "select_problem"]
 

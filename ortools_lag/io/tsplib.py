@@ -41,8 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from ortools_lag.errors import SpecError
-
-from .text import read_text
+from ortools_lag.io.text import read_text
 
 __all__ = [
     "WEIGHT_FORMATS",

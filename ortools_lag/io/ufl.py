@@ -23,9 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from ortools_lag.errors import SpecError
-
-from .number_tokens import parse_numbers, token_line
-from .text import read_text
+from ortools_lag.io.number_tokens import parse_numbers, token_line
+from ortools_lag.io.text import read_text
 
 __all__ = ["FacilityLocationInstance", "parse_ufl", "parse_ufl_opt", "read_ufl", "read_ufl_opt"]
 

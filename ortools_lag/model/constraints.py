@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ModelError
-from .expressions import AffineExpr, Expr, as_constant, as_expr
+from ortools_lag.errors import ModelError
+from ortools_lag.model.expressions import AffineExpr, Expr, as_constant, as_expr
 
 __all__ = ["SENSES", "Constraint"]
 

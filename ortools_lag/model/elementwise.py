@@ -33,12 +33,12 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ..arrays import is_numpy
-from ..errors import ModelError
-from . import buffers
-from .expressions import Expr, as_constant
-from .nonlinear import Ctx, NonlinearExpr, Op, _node, as_nonlinear, scale_columns
-from .ufunc_threads import MIN_SIZE, blockwise
+from ortools_lag.arrays import is_numpy
+from ortools_lag.errors import ModelError
+from ortools_lag.model import buffers
+from ortools_lag.model.expressions import Expr, as_constant
+from ortools_lag.model.nonlinear import Ctx, NonlinearExpr, Op, _node, as_nonlinear, scale_columns
+from ortools_lag.model.ufunc_threads import MIN_SIZE, blockwise
 
 __all__ = [
     "Elementwise",

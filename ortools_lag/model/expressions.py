@@ -28,12 +28,12 @@ from typing import TYPE_CHECKING, Any, Union
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import ModelError
-from ..sparse_kernels import matvec_add
+from ortools_lag.errors import ModelError
+from ortools_lag.sparse_kernels import matvec_add
 
 if TYPE_CHECKING:
-    from .constraints import Constraint
-    from .variables import Var
+    from ortools_lag.model.constraints import Constraint
+    from ortools_lag.model.variables import Var
 
 __all__ = ["AffineExpr", "Expr", "QuadExpr", "as_expr", "quad_form", "sum_squares"]
 
@@ -168,7 +168,7 @@ class Expr:
 
     def between(self, lo: ArrayLike | None, hi: ArrayLike | None) -> Constraint:
         """The two-sided constraint ``lo <= self <= hi`` (``None`` for no bound)."""
-        from .constraints import Constraint
+        from ortools_lag.model.constraints import Constraint
 
         return Constraint.ranged(self, lo, hi)
 
@@ -199,7 +199,7 @@ class Expr:
 
     def __truediv__(self, other: Any) -> Expr:
         if isinstance(other, Expr):  # a quotient of expressions is a nonlinear graph
-            from .nonlinear import as_nonlinear
+            from ortools_lag.model.nonlinear import as_nonlinear
 
             return as_nonlinear(self) / other
         return _mul(self, 1.0 / as_constant(other, "divisor"))
@@ -215,23 +215,23 @@ class Expr:
             return self * self
         if power == 1:
             return self
-        from . import functions  # other powers are nonlinear graph nodes
+        from ortools_lag.model import functions  # other powers are nonlinear graph nodes
 
         return functions.power(self, power)  # type: ignore[no-any-return]
 
     # -- comparisons build constraints ------------------------------------------------------
     def __le__(self, other: Any) -> Constraint:  # type: ignore[override]
-        from .constraints import Constraint
+        from ortools_lag.model.constraints import Constraint
 
         return Constraint.compare(self, "<=", other)
 
     def __ge__(self, other: Any) -> Constraint:  # type: ignore[override]
-        from .constraints import Constraint
+        from ortools_lag.model.constraints import Constraint
 
         return Constraint.compare(self, ">=", other)
 
     def __eq__(self, other: Any) -> Constraint:  # type: ignore[override]
-        from .constraints import Constraint
+        from ortools_lag.model.constraints import Constraint
 
         return Constraint.compare(self, "==", other)
 
@@ -485,7 +485,7 @@ def _mul(a: Expr, b: Any) -> Expr:
     if a.degree == 0:
         return _mul(eb, a)
     if a.degree + eb.degree > 2:  # a product of degree > 2 is a nonlinear graph node
-        from .nonlinear import as_nonlinear
+        from ortools_lag.model.nonlinear import as_nonlinear
 
         return as_nonlinear(a) * eb
     ea, eb = _broadcast_pair(a, eb)
@@ -550,7 +550,7 @@ def _dot(e: AffineExpr, vec: np.ndarray) -> AffineExpr:
 
 def _blocks(e: AffineExpr) -> list[tuple[Var, Any]]:
     """The coefficient blocks of ``e``; ``None`` for a variable block's own identity."""
-    from .variables import Var
+    from ortools_lag.model.variables import Var
 
     if isinstance(e, Var):
         return [(e, None)]
@@ -566,7 +566,9 @@ def _matmul_exprs(a: Expr, b: Expr) -> Expr:
         if a.shape[1] != b.shape[0]:
             raise ModelError(f"shape mismatch in @: {a.shape} and {b.shape}")
         return (a * b.reshape(1, -1)).sum(axis=1)
-    from .functions import matmul  # other products of two blocks (W @ Z) are graph nodes
+    from ortools_lag.model.functions import (
+        matmul,  # other products of two blocks (W @ Z) are graph nodes
+    )
 
     return matmul(a, b)
 

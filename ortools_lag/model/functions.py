@@ -34,10 +34,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ..arrays import is_numpy
-from ..errors import ModelError
-from . import buffers
-from .elementwise import (
+from ortools_lag.arrays import is_numpy
+from ortools_lag.errors import ModelError
+from ortools_lag.model import buffers
+from ortools_lag.model.elementwise import (
     Elementwise,
     abs,
     cos,
@@ -52,8 +52,8 @@ from .elementwise import (
     square,
     tanh,
 )
-from .expressions import Expr, Shape, as_constant
-from .nonlinear import (
+from ortools_lag.model.expressions import Expr, Shape, as_constant
+from ortools_lag.model.nonlinear import (
     Ctx,
     NonlinearExpr,
     Op,
@@ -396,7 +396,7 @@ def sum_squares(x: Any) -> Any:
         return float(np.sum(as_constant(x) ** 2))
     if isinstance(x, NonlinearExpr):
         return square(x).sum()
-    from .expressions import sum_squares as quad_sum_squares
+    from ortools_lag.model.expressions import sum_squares as quad_sum_squares
 
     return quad_sum_squares(x)
 

@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ModelError
-from .constraints import Constraint
-from .expressions import AffineExpr, Expr, as_expr
-from .stacking import concatenate
-from .variables import Var
+from ortools_lag.errors import ModelError
+from ortools_lag.model.constraints import Constraint
+from ortools_lag.model.expressions import AffineExpr, Expr, as_expr
+from ortools_lag.model.stacking import concatenate
+from ortools_lag.model.variables import Var
 
 __all__ = ["Model"]
 

@@ -49,14 +49,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from ..arrays import asarray_like, device_of, is_numpy, namespace, scatter_add, to_numpy
-from ..arrays import sparse_matvec as _spmv
-from ..errors import ModelError
-from .expressions import AffineExpr, Expr, QuadExpr, Shape, as_constant
-from .tape import Tape, run_forward, topological_order
+from ortools_lag.arrays import asarray_like, device_of, is_numpy, namespace, scatter_add, to_numpy
+from ortools_lag.arrays import sparse_matvec as _spmv
+from ortools_lag.errors import ModelError
+from ortools_lag.model.expressions import AffineExpr, Expr, QuadExpr, Shape, as_constant
+from ortools_lag.model.tape import Tape, run_forward, topological_order
 
 if TYPE_CHECKING:
-    from .variables import Var
+    from ortools_lag.model.variables import Var
 
 __all__ = [
     "NonlinearExpr",
@@ -469,7 +469,9 @@ class NonlinearExpr(Expr):
 
 # -- construction -------------------------------------------------------------------------------
 def _fn() -> ModuleType:
-    from . import functions  # the arithmetic ops use this module's graph: imported on use
+    from ortools_lag.model import (
+        functions,  # the arithmetic ops use this module's graph: imported on use
+    )
 
     return functions
 
@@ -503,7 +505,7 @@ def as_nonlinear(e: Any) -> NonlinearExpr:
     Affine parts become variable leaves with row selections (or sparse maps); quadratic terms
     ``S @ (L z * R z)`` become products of affine leaves.
     """
-    from .variables import Var
+    from ortools_lag.model.variables import Var
 
     if isinstance(e, NonlinearExpr):
         return e

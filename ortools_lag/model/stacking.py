@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import ModelError
-from .expressions import AffineExpr, Expr, QuadExpr, _as_quad, as_expr
+from ortools_lag.errors import ModelError
+from ortools_lag.model.expressions import AffineExpr, Expr, QuadExpr, _as_quad, as_expr
 
 if TYPE_CHECKING:
-    from .variables import Var
+    from ortools_lag.model.variables import Var
 
 __all__ = ["concatenate", "hstack", "vstack"]
 

@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import NotSupportedError
-from .expressions import AffineExpr, QuadExpr
-from .model import Model
+from ortools_lag.errors import NotSupportedError
+from ortools_lag.model.expressions import AffineExpr, QuadExpr
+from ortools_lag.model.model import Model
 
 __all__ = ["Layout", "RowBlock", "StandardForm", "VarBlock", "layout", "to_standard_form"]
 

@@ -33,11 +33,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from ..arrays import is_numpy
+from ortools_lag.arrays import is_numpy
 
 if TYPE_CHECKING:
-    from .nonlinear import Ctx, NonlinearExpr
-    from .variables import Var
+    from ortools_lag.model.nonlinear import Ctx, NonlinearExpr
+    from ortools_lag.model.variables import Var
 
 __all__ = ["Tape", "inplace_plan", "run_forward", "topological_order"]
 

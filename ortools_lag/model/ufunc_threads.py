@@ -85,7 +85,7 @@ def set_num_threads(n: int | None) -> None:
     >>> set_num_threads(None)
     """
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
-        from ..errors import ModelError
+        from ortools_lag.errors import ModelError
 
         raise ModelError(f"number of threads must be a positive integer, got {n!r}")
     with _Settings.lock:

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import ModelError
-from .expressions import AffineExpr
+from ortools_lag.errors import ModelError
+from ortools_lag.model.expressions import AffineExpr
 
 __all__ = ["DOMAINS", "Var"]
 

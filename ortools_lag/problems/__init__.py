@@ -10,7 +10,7 @@ and what ``ortools-lag list`` prints. Each family module exposes
 
 Modules are imported lazily, on first use: importing this package imports no family. The kinds
 ``model`` (variables, parameters and expressions written in the YAML file) and ``mps`` (an MPS
-file) are handled by :mod:`ortools_lag.io.loader` itself.
+file) are handled by :mod:`ortools_lag.spec.loader` itself.
 
 >>> from ortools_lag.problems import KINDS, kinds
 >>> "tsp" in kinds() and KINDS["tsp"]
@@ -28,14 +28,14 @@ from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
 
-from ..errors import SpecError
+from ortools_lag.errors import SpecError
 
 __all__ = ["BUILTIN", "KINDS", "bind", "describe", "installed", "kinds", "module", "parameters"]
 
 #: kind -> module path (imported lazily).
 KINDS: dict[str, str] = {
-    "model": "ortools_lag.io.loader",
-    "mps": "ortools_lag.io.loader",
+    "model": "ortools_lag.spec.loader",
+    "mps": "ortools_lag.spec.loader",
     "shortest_path": "ortools_lag.problems.shortest_path",
     "min_cost_flow": "ortools_lag.problems.min_cost_flow",
     "max_flow": "ortools_lag.problems.max_flow",

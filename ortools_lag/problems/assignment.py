@@ -59,23 +59,23 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_bipartite_matching
 
-from ..algorithms.assignment import (
+from ortools_lag.algorithms.assignment import (
     AssignmentResult,
     assignment_duals,
     auction,
     check_assignment,
     linear_assignment,
 )
-from ..errors import ModelError
-from ..model import Model
-from ..problem import Problem, Relaxation
-from ..result import Solution, Status
-from .graphs import Table, bipartite_violation, table_from
+from ortools_lag.errors import ModelError
+from ortools_lag.model import Model
+from ortools_lag.problem import Problem, Relaxation
+from ortools_lag.problems.graphs import Table, bipartite_violation, table_from
+from ortools_lag.result import Solution, Status
 
 if TYPE_CHECKING:
     import networkx as nx
 
-    from ..solvers.network import Exact
+    from ortools_lag.problems.network_solvers import Exact
 
 __all__ = ["AssignmentData", "Matching", "build", "read", "solve_exact"]
 
@@ -190,7 +190,7 @@ def read(path: str | Path) -> Problem:
     SpecError
         A malformed file (naming the file, line and field).
     """
-    from ..io.bipartite import read_assignment
+    from ortools_lag.io.bipartite import read_assignment
 
     inst = read_assignment(path)
     return _problem(table_from(inst.cost, None, None, "weight"), inst.name)
@@ -281,9 +281,9 @@ def _infeasible(data: AssignmentData) -> bool:
 
 
 def _farkas(problem: Problem) -> Exact:
-    from ..model import to_standard_form
-    from ..solvers.highs_backend import solve_standard_form
-    from ..solvers.network import Exact, NetworkLPOptions
+    from ortools_lag.model import to_standard_form
+    from ortools_lag.problems.network_solvers import Exact, NetworkLPOptions
+    from ortools_lag.solvers.backends.highs import solve_standard_form
 
     sf = to_standard_form(problem.model)
     raw = solve_standard_form(sf, NetworkLPOptions())
@@ -309,7 +309,7 @@ def solve_exact(
     >>> ex.z.tolist(), ex.multipliers["object"].tolist()
     ([0.0, 1.0, 1.0, 0.0], [2.0, 0.0])
     """
-    from ..solvers.network import Exact
+    from ortools_lag.problems.network_solvers import Exact
 
     data = problem.data
     if not isinstance(data, AssignmentData):

@@ -39,14 +39,14 @@ from typing import Any
 
 import numpy as np
 
-from .. import kkt
-from ..errors import ModelError
-from ..model import Model, sum_squares
-from ..problem import Problem, Relaxation
-from ..result import History, Solution, Status, Termination
-from ..solvers import registry
-from ..solvers.adjoint import AdjointOptions, AdjointSolver, certify_matrix_free
-from ..solvers.backend import judge, signed_gap
+from ortools_lag import kkt
+from ortools_lag.errors import ModelError
+from ortools_lag.model import Model, sum_squares
+from ortools_lag.problem import Problem, Relaxation
+from ortools_lag.result import History, Solution, Status, Termination
+from ortools_lag.solvers import registry
+from ortools_lag.solvers.backend import judge, signed_gap
+from ortools_lag.solvers.nn.adjoint import AdjointOptions, AdjointSolver, certify_matrix_free
 
 __all__ = ["add_weight_budget", "dual_ascent", "norm_budget_least_squares", "ridge_oracle"]
 

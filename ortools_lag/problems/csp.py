@@ -41,7 +41,8 @@ gap **exactly**: paths enumerated best-first in order of Lagrangian length withi
 a HiGHS MIP on the flow formulation finishes and the Solution says so
 (``info["bound_from"] == "highs_mip_fallback"``, the only MIP call of the default path). The
 Lagrangian part of the bound, ``info["lagrangian_bound"]`` = ``q(mu, nu)``, is re-evaluated by
-the engine (:func:`~ortools_lag.solvers.loop.certify_bound`: HiGHS on the kept rows at the
+the engine (:func:`~ortools_lag.solvers.bound_certificate.certify_bound`: HiGHS on the kept rows at
+the
 reported multipliers). ``subgradient`` and ``bundle`` take the same relaxation through the
 oracle and heuristic; ``highs`` solves the Model as a MIP.
 
@@ -69,15 +70,15 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from pydantic import Field
 
-from ..algorithms.csp import CSPData, csp_data, csp_lagrangian, solve_csp
-from ..algorithms.dual_bundle import InvalidPoint
-from ..errors import ModelError
-from ..io.rcsp import read_rcsp
-from ..model import Model
-from ..problem import Problem, Relaxation
-from ..result import History, Solution
-from ..solvers.lagrangian_closing import ClosingSolver, termination_of, trace_history
-from ..solvers.lagrangian_heuristic import LagrangianHeuristicOptions, Outcome
+from ortools_lag.algorithms.csp import CSPData, csp_data, csp_lagrangian, solve_csp
+from ortools_lag.algorithms.dual_bundle import InvalidPoint
+from ortools_lag.errors import ModelError
+from ortools_lag.io.rcsp import read_rcsp
+from ortools_lag.model import Model
+from ortools_lag.problem import Problem, Relaxation
+from ortools_lag.result import History, Solution
+from ortools_lag.solvers.dual.lagrangian_closing import ClosingSolver, termination_of, trace_history
+from ortools_lag.solvers.dual.lagrangian_heuristic import LagrangianHeuristicOptions, Outcome
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -311,7 +312,7 @@ def _oracle(fd: CSPFamilyData, model: Model) -> Any:
         try:
             r = csp_lagrangian(d, both)
         except InvalidPoint:  # a negative Lagrangian cycle: the kept MTZ rows need a MIP
-            from ..lagrangian import Lagrangian
+            from ortools_lag.lagrangian import Lagrangian
 
             if not fallback:
                 fallback.append(Lagrangian(model, relax=RELAXED))

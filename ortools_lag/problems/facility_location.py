@@ -33,7 +33,8 @@ applies the best open / close / swap move while one helps.
 ``lambda`` (Polyak target: the best solution's cost, the factor halved when the bound stalls),
 the heuristic every few steps and whenever the bound improves. No MIP solver is called; the
 bound is re-evaluated by HiGHS on the kept part (``link``, binary; its LP is integral) at the
-reported ``lambda`` (:func:`~ortools_lag.solvers.loop.certify_bound`). ``subgradient`` and
+reported ``lambda`` (:func:`~ortools_lag.solvers.bound_certificate.certify_bound`). ``subgradient``
+and
 ``bundle`` take the same relaxation; ``highs`` solves the Model as a MIP.
 
 >>> import numpy as np
@@ -58,18 +59,18 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from pydantic import Field
 
-from ..algorithms.facility_location import (
+from ortools_lag.algorithms.facility_location import (
     lagrangian_oracle,
     open_close_swap,
     solve_facility_location,
 )
-from ..errors import ModelError
-from ..io.ufl import read_ufl, read_ufl_opt
-from ..model import Model
-from ..problem import Problem, Relaxation
-from ..result import Solution
-from ..solvers.ascent_termination import ascent_termination
-from ..solvers.lagrangian_heuristic import (
+from ortools_lag.errors import ModelError
+from ortools_lag.io.ufl import read_ufl, read_ufl_opt
+from ortools_lag.model import Model
+from ortools_lag.problem import Problem, Relaxation
+from ortools_lag.result import Solution
+from ortools_lag.solvers.dual.ascent_termination import ascent_termination
+from ortools_lag.solvers.dual.lagrangian_heuristic import (
     LagrangianHeuristicOptions,
     LagrangianHeuristicSolver,
     Outcome,

@@ -36,7 +36,7 @@ i's capacity**) move into the Lagrangian instead; each job then goes to its agen
 repairing every oracle point, and polishes an open gap by a seeded iterated local search. No
 MIP solver is called; the bound is re-evaluated by HiGHS on the kept part at the reported
 ``lam``, one knapsack at a time (the engine's block decomposition,
-:func:`~ortools_lag.solvers.lagrangian_closing.certify_by_blocks`). With fractional weights
+:func:`~ortools_lag.solvers.dual.lagrangian_closing.certify_by_blocks`). With fractional weights
 the default is the engine's ``bundle`` on the same relaxation. ``highs`` solves the Model as a
 MIP.
 
@@ -59,14 +59,14 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field
 
-from ..algorithms.gap_relaxation import gap_local_search, gap_repair, solve_gap
-from ..errors import ModelError
-from ..io.gap import read_gap
-from ..model import Model
-from ..problem import Problem, Relaxation
-from ..result import Solution
-from ..solvers.lagrangian_closing import ClosingSolver, termination_of, trace_history
-from ..solvers.lagrangian_heuristic import LagrangianHeuristicOptions, Outcome
+from ortools_lag.algorithms.gap_relaxation import gap_local_search, gap_repair, solve_gap
+from ortools_lag.errors import ModelError
+from ortools_lag.io.gap import read_gap
+from ortools_lag.model import Model
+from ortools_lag.problem import Problem, Relaxation
+from ortools_lag.result import Solution
+from ortools_lag.solvers.dual.lagrangian_closing import ClosingSolver, termination_of, trace_history
+from ortools_lag.solvers.dual.lagrangian_heuristic import LagrangianHeuristicOptions, Outcome
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -237,7 +237,7 @@ def _problem(data: GAPData) -> Problem:
 
 
 def _assignment_oracle(data: GAPData) -> Any:
-    from ..algorithms.knapsack import KnapsackBatch
+    from ortools_lag.algorithms.knapsack import KnapsackBatch
 
     batch = KnapsackBatch(data.weight, data.capacity)
     c = data.min_cost

@@ -33,8 +33,8 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
-from ..algorithms.shortest_paths import arc_arrays
-from ..errors import ModelError
+from ortools_lag.algorithms.shortest_paths import arc_arrays
+from ortools_lag.errors import ModelError
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -192,7 +192,7 @@ def flow_rows(x: Any, arcs: Arcs, supply: ArrayLike, matrix: sp.csc_matrix | Non
     >>> con.sense, con.body.value(np.array([1.0, 1.0])).tolist()
     ('==', [0.0, 0.0, 0.0])
     """
-    from ..model import AffineExpr, Constraint
+    from ortools_lag.model import AffineExpr, Constraint
 
     b = np.asarray(supply, dtype=np.float64)
     N = incidence(arcs.n, arcs.tail, arcs.head) if matrix is None else matrix

@@ -31,7 +31,8 @@ Lagrangian (Dantzig) bound ``q(mu*)`` at the critical ratio, re-evaluated by the
 (:func:`~ortools_lag.algorithms.mknap_relaxation.solve_mknap`), every oracle point repaired by
 the greedy and local search. No MIP solver is called; every bound is re-evaluated by HiGHS on the
 kept part (``x`` binary, no rows) at the reported ``mu``
-(:func:`~ortools_lag.solvers.loop.certify_bound`). ``subgradient`` and ``bundle`` take the same
+(:func:`~ortools_lag.solvers.bound_certificate.certify_bound`). ``subgradient`` and ``bundle`` take
+the same
 relaxation; ``highs`` solves the Model as a MIP.
 
 >>> from ortools_lag import solve
@@ -53,15 +54,19 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from ..algorithms.knapsack import MAX_TABLE, knapsack_01
-from ..algorithms.mknap_relaxation import mknap_lagrangian, mknap_local_search, solve_mknap
-from ..errors import ModelError
-from ..io.mknap import read_mknap
-from ..model import Model
-from ..problem import Problem, Relaxation
-from ..result import History, Solution
-from ..solvers.lagrangian_closing import ClosingSolver, termination_of, trace_history
-from ..solvers.lagrangian_heuristic import LagrangianHeuristicOptions, Outcome
+from ortools_lag.algorithms.knapsack import MAX_TABLE, knapsack_01
+from ortools_lag.algorithms.mknap_relaxation import (
+    mknap_lagrangian,
+    mknap_local_search,
+    solve_mknap,
+)
+from ortools_lag.errors import ModelError
+from ortools_lag.io.mknap import read_mknap
+from ortools_lag.model import Model
+from ortools_lag.problem import Problem, Relaxation
+from ortools_lag.result import History, Solution
+from ortools_lag.solvers.dual.lagrangian_closing import ClosingSolver, termination_of, trace_history
+from ortools_lag.solvers.dual.lagrangian_heuristic import LagrangianHeuristicOptions, Outcome
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -46,17 +46,17 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from ..algorithms.flows import check_max_flow, max_flow, min_cut, node_imbalance
-from ..errors import ModelError
-from ..model import AffineExpr, Model
-from ..problem import Problem, Relaxation
-from ..result import Solution, Status
-from .graphs import Arcs, arcs_from, incidence
+from ortools_lag.algorithms.flows import check_max_flow, max_flow, min_cut, node_imbalance
+from ortools_lag.errors import ModelError
+from ortools_lag.model import AffineExpr, Model
+from ortools_lag.problem import Problem, Relaxation
+from ortools_lag.problems.graphs import Arcs, arcs_from, incidence
+from ortools_lag.result import Solution, Status
 
 if TYPE_CHECKING:
     import networkx as nx
 
-    from ..solvers.network import Exact
+    from ortools_lag.problems.network_solvers import Exact
 
 __all__ = ["CutAnswer", "MaxFlowData", "build", "read", "solve_exact", "takes_integer_flow"]
 
@@ -188,7 +188,7 @@ def read(path: str | Path) -> Problem:
     SpecError
         A malformed file (naming the file, line and field).
     """
-    from ..io.dimacs import read_max
+    from ortools_lag.io.dimacs import read_max
 
     g = read_max(path)
     arcs = Arcs(g.n, g.tail, g.head, tuple(range(1, g.n + 1)))
@@ -297,7 +297,7 @@ def solve_exact(problem: Problem) -> Exact:
 
 
 def _exact(data: MaxFlowData) -> Exact:
-    from ..solvers.network import Exact
+    from ortools_lag.problems.network_solvers import Exact
 
     a = data.arcs
     r = max_flow(a.n, a.tail, a.head, data.cap, data.source, data.sink)

@@ -39,7 +39,8 @@ counts the maximum cuts; with couplings ``J`` (``w = -J``, fields zero) the grou
 **Solvers.** The default ``maxcut_sdp`` (:class:`MaxCutSolver`) runs all of the above; no MIP
 solver is called. The Solution's multipliers are ``{"unit": u}`` of the spin model (shifted by a
 hair so that ``diag(u) - L/4`` is positive definite), and the bound ``sum(u)`` is re-evaluated by
-the engine (:func:`~ortools_lag.solvers.loop.certify_bound` on the spin model: HiGHS solves the
+the engine (:func:`~ortools_lag.solvers.bound_certificate.certify_bound` on the spin model: HiGHS
+solves the
 convex QP left at ``u``); the cut is checked against the linear model. ``highs`` solves the
 linear model as a MIP.
 
@@ -61,8 +62,8 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from pydantic import Field
 
-from .. import kkt
-from ..algorithms.maxcut import (
+from ortools_lag import kkt
+from ortools_lag.algorithms.maxcut import (
     MAX_ENUMERATION_N,
     eigenvalue_bound,
     eigenvalue_dual,
@@ -74,14 +75,14 @@ from ..algorithms.maxcut import (
     weights_from_couplings,
     weights_from_graph,
 )
-from ..errors import ModelError
-from ..io.rudy import read_rudy
-from ..model import Model
-from ..model.expressions import quad_form
-from ..problem import Problem, Relaxation
-from ..result import KKTReport, Solution
-from ..solvers.lagrangian_closing import ClosingSolver, termination_of, trace_history
-from ..solvers.lagrangian_heuristic import LagrangianHeuristicOptions, Outcome
+from ortools_lag.errors import ModelError
+from ortools_lag.io.rudy import read_rudy
+from ortools_lag.model import Model
+from ortools_lag.model.expressions import quad_form
+from ortools_lag.problem import Problem, Relaxation
+from ortools_lag.result import KKTReport, Solution
+from ortools_lag.solvers.dual.lagrangian_closing import ClosingSolver, termination_of, trace_history
+from ortools_lag.solvers.dual.lagrangian_heuristic import LagrangianHeuristicOptions, Outcome
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -444,7 +445,7 @@ class MaxCutSolver(ClosingSolver):
         self, problem: Problem, out: Outcome, options: LagrangianHeuristicOptions
     ) -> KKTReport:
         """``sum(u)`` re-evaluated on the spin model by the engine; the cut on the linear model."""
-        from ..solvers.loop import certify_bound
+        from ortools_lag.solvers.bound_certificate import certify_bound
 
         if options.certify == "never":
             return KKTReport(kind="lagrangian", notes=("certification switched off",))

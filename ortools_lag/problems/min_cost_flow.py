@@ -46,13 +46,13 @@ import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
 
-from ..algorithms.flows import check_min_cost_flow
-from ..algorithms.shortest_paths import reduced_costs
-from ..errors import ModelError
-from ..model import Model
-from ..problem import Problem, Relaxation
-from ..result import Solution
-from .graphs import Arcs, arcs_from, flow_rows, require_finite
+from ortools_lag.algorithms.flows import check_min_cost_flow
+from ortools_lag.algorithms.shortest_paths import reduced_costs
+from ortools_lag.errors import ModelError
+from ortools_lag.model import Model
+from ortools_lag.problem import Problem, Relaxation
+from ortools_lag.problems.graphs import Arcs, arcs_from, flow_rows, require_finite
+from ortools_lag.result import Solution
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -224,7 +224,7 @@ def read(path: str | Path) -> Problem:
     SpecError
         A malformed file (naming the file, line and field).
     """
-    from ..io.dimacs import read_min
+    from ortools_lag.io.dimacs import read_min
 
     g = read_min(path)
     arcs = Arcs(g.n, g.tail, g.head, tuple(range(1, g.n + 1)))

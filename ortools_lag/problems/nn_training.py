@@ -46,13 +46,13 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ModelError, SpecError
-from ..model import Model
-from ..model import functions as F
-from ..model.nonlinear import NonlinearExpr, as_nonlinear, data
-from ..problem import Problem, Relaxation
-from ..result import Solution
-from ..solvers.adjoint import Layering, LayerStep
+from ortools_lag.errors import ModelError, SpecError
+from ortools_lag.model import Model
+from ortools_lag.model import functions as F
+from ortools_lag.model.nonlinear import NonlinearExpr, as_nonlinear, data
+from ortools_lag.problem import Problem, Relaxation
+from ortools_lag.result import Solution
+from ortools_lag.solvers.nn.adjoint import Layering, LayerStep
 
 __all__ = ["ACTIVATIONS", "LOSSES", "NNData", "Predictor", "build", "read"]
 

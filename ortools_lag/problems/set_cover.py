@@ -28,7 +28,7 @@ completes the relaxed columns into a cover greedily (Chvátal's rule) and drops 
 (by costs and by Lagrangian costs), column fixing by reduced cost (``L(u) + C_j >= Z_UB``
 cannot improve the best cover), then ruin-and-recreate rounds on the best cover. No MIP solver
 is called; the bound is re-evaluated by HiGHS on the kept part (``x`` binary, no rows) at the
-reported ``u`` (:func:`~ortools_lag.solvers.loop.certify_bound`). ``subgradient`` and
+reported ``u`` (:func:`~ortools_lag.solvers.bound_certificate.certify_bound`). ``subgradient`` and
 ``bundle`` take the same relaxation through the oracle and heuristic; ``highs`` solves the
 Model as a MIP.
 
@@ -53,14 +53,14 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from pydantic import Field
 
-from ..algorithms.set_cover import greedy_cover, lagrangian_oracle, solve_set_cover
-from ..errors import ModelError
-from ..io.scp import read_scp
-from ..model import Model
-from ..problem import Problem, Relaxation
-from ..result import Solution
-from ..solvers.ascent_termination import ascent_termination
-from ..solvers.lagrangian_heuristic import (
+from ortools_lag.algorithms.set_cover import greedy_cover, lagrangian_oracle, solve_set_cover
+from ortools_lag.errors import ModelError
+from ortools_lag.io.scp import read_scp
+from ortools_lag.model import Model
+from ortools_lag.problem import Problem, Relaxation
+from ortools_lag.result import Solution
+from ortools_lag.solvers.dual.ascent_termination import ascent_termination
+from ortools_lag.solvers.dual.lagrangian_heuristic import (
     LagrangianHeuristicOptions,
     LagrangianHeuristicSolver,
     Outcome,

@@ -63,18 +63,23 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import depth_first_order
 
-from ..algorithms.shortest_paths import ArcGraph, arc_graph, complete_potentials, shortest_paths
-from ..errors import ModelError
-from ..model import Model
-from ..model.ufunc_threads import background
-from ..problem import Problem, Relaxation
-from ..result import Solution, Status
-from .graphs import Arcs, arcs_from, flow_rows, incidence, require_finite
+from ortools_lag.algorithms.shortest_paths import (
+    ArcGraph,
+    arc_graph,
+    complete_potentials,
+    shortest_paths,
+)
+from ortools_lag.errors import ModelError
+from ortools_lag.model import Model
+from ortools_lag.model.ufunc_threads import background
+from ortools_lag.problem import Problem, Relaxation
+from ortools_lag.problems.graphs import Arcs, arcs_from, flow_rows, incidence, require_finite
+from ortools_lag.result import Solution, Status
 
 if TYPE_CHECKING:
     import networkx as nx
 
-    from ..solvers.network import Exact
+    from ortools_lag.problems.network_solvers import Exact
 
 __all__ = ["ShortestPathAnswer", "ShortestPathData", "build", "read", "solve_exact", "tree_flow"]
 
@@ -286,7 +291,7 @@ def read(
     SpecError
         A malformed file (naming the file, line and field).
     """
-    from ..io.dimacs import read_gr
+    from ortools_lag.io.dimacs import read_gr
 
     g = read_gr(path)
     arcs = Arcs(g.n, g.tail, g.head, tuple(range(1, g.n + 1)))
@@ -410,14 +415,14 @@ def solve_exact(problem: Problem) -> Exact:
         raise ModelError("not a shortest-path problem built by problems.shortest_path")
     why = dijkstra_refuses(data)
     if why is not None:
-        from ..errors import NotSupportedError
+        from ortools_lag.errors import NotSupportedError
 
         raise NotSupportedError(f"solver 'dijkstra': {why}")
     return _exact(data)
 
 
 def _exact(data: ShortestPathData) -> Exact:
-    from ..solvers.network import Exact
+    from ortools_lag.problems.network_solvers import Exact
 
     a, c = data.arcs, data.cost
     if data.target is not None and not data.reachable[data.target]:

@@ -43,16 +43,11 @@ import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
 
-from ..errors import ModelError
-from ..model import Model
-from ..problem import Problem, Relaxation
-from ..result import Solution
-from .graphs import (
-    Table,
-    bipartite_violation,
-    require_finite,
-    table_from,
-)
+from ortools_lag.errors import ModelError
+from ortools_lag.model import Model
+from ortools_lag.problem import Problem, Relaxation
+from ortools_lag.problems.graphs import Table, bipartite_violation, require_finite, table_from
+from ortools_lag.result import Solution
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -180,7 +175,7 @@ def read(path: str | Path) -> Problem:
     SpecError
         A malformed file (naming the file, line and field).
     """
-    from ..io.bipartite import read_transportation
+    from ortools_lag.io.bipartite import read_transportation
 
     inst = read_transportation(path)
     table = table_from(inst.cost, None, None, "weight")

@@ -43,7 +43,8 @@ tree of the 1-tree, then 2-opt/Or-opt).
 **What HiGHS solves.** ``solve(problem, "highs")`` solves the Model above exactly, but the
 single-commodity flow formulation has a weak LP relaxation: it is the referee for small
 instances only (about ``n <= 12`` within seconds). Likewise the engine's re-evaluation of the
-bound (:func:`~ortools_lag.solvers.loop.certify_bound`, HiGHS on the kept part ``root``,
+bound (:func:`~ortools_lag.solvers.bound_certificate.certify_bound`, HiGHS on the kept part
+``root``,
 ``tree``, ``flow``, ``capacity``) is exact but a MIP: ``held_karp`` runs it up to
 ``certify_highs_max_nodes`` nodes (default 10), and the generic methods (``subgradient``,
 ``bundle``) run it at the end of every solve: beyond about 12 nodes pass them
@@ -81,16 +82,16 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from ..algorithms.one_tree import one_tree
-from ..algorithms.tour import check_weights, tour_length
-from ..errors import ModelError, SpecError
-from ..io.tsplib import coordinate_distances, read_tour, read_tsplib
-from ..model import Model
-from ..problem import Problem, Relaxation
-from ..result import Solution
-from .tsp_certificate import one_tree_certificate
-from .tsp_held_karp import HeldKarpOptions, HeldKarpSolver
-from .tsp_points import point_of_tree, tour_edges, tour_from_tree, tour_order
+from ortools_lag.algorithms.one_tree import one_tree
+from ortools_lag.algorithms.tour import check_weights, tour_length
+from ortools_lag.errors import ModelError, SpecError
+from ortools_lag.io.tsplib import coordinate_distances, read_tour, read_tsplib
+from ortools_lag.model import Model
+from ortools_lag.problem import Problem, Relaxation
+from ortools_lag.problems.tsp_certificate import one_tree_certificate
+from ortools_lag.problems.tsp_held_karp import HeldKarpOptions, HeldKarpSolver
+from ortools_lag.problems.tsp_points import point_of_tree, tour_edges, tour_from_tree, tour_order
+from ortools_lag.result import Solution
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

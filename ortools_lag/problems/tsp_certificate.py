@@ -14,15 +14,15 @@ import numpy as np
 import numpy.typing as npt
 from scipy.sparse.csgraph import minimum_spanning_tree
 
-from ..kkt import certify_feasible
-from ..model import Model
-from ..result import KKTReport
+from ortools_lag.kkt import certify_feasible
+from ortools_lag.model import Model
+from ortools_lag.result import KKTReport
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from ..problem import Problem
-    from .tsp import TSPData
+    from ortools_lag.problem import Problem
+    from ortools_lag.problems.tsp import TSPData
 
 __all__ = ["one_tree_certificate"]
 

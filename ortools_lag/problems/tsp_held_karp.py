@@ -19,21 +19,21 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from ..algorithms.one_tree import solve_tsp
-from ..result import KKTReport
-from ..solvers.ascent_termination import ascent_termination
-from ..solvers.lagrangian_heuristic import (
+from ortools_lag.algorithms.one_tree import solve_tsp
+from ortools_lag.problems.tsp_certificate import one_tree_certificate
+from ortools_lag.problems.tsp_points import point_of_tree, tour_edges
+from ortools_lag.result import KKTReport
+from ortools_lag.solvers.dual.ascent_termination import ascent_termination
+from ortools_lag.solvers.dual.lagrangian_heuristic import (
     LagrangianHeuristicOptions,
     LagrangianHeuristicSolver,
     Outcome,
     ascent_history,
 )
-from .tsp_certificate import one_tree_certificate
-from .tsp_points import point_of_tree, tour_edges
 
 if TYPE_CHECKING:
-    from ..problem import Problem
-    from .tsp import TSPData
+    from ortools_lag.problem import Problem
+    from ortools_lag.problems.tsp import TSPData
 
 __all__ = ["HeldKarpOptions", "HeldKarpSolver"]
 
@@ -54,7 +54,8 @@ class HeldKarpOptions(LagrangianHeuristicOptions):
         Candidate-list length of the local search.
     certify_highs_max_nodes
         Up to this many nodes, the bound is also re-evaluated by the engine's
-        :func:`~ortools_lag.solvers.loop.certify_bound` (HiGHS, a MIP on the kept part).
+        :func:`~ortools_lag.solvers.bound_certificate.certify_bound` (HiGHS, a MIP on the kept
+        part).
     """
 
     step_rule: Literal["polyak", "volgenant_jonker"] = "polyak"

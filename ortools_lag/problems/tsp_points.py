@@ -16,11 +16,11 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order, depth_first_order
 from scipy.sparse.linalg import spsolve_triangular
 
-from ..algorithms.tour import local_search, nearest_neighbor_tour, nearest_neighbours
-from ..errors import ModelError
+from ortools_lag.algorithms.tour import local_search, nearest_neighbor_tour, nearest_neighbours
+from ortools_lag.errors import ModelError
 
 if TYPE_CHECKING:
-    from .tsp import TSPData
+    from ortools_lag.problems.tsp import TSPData
 
 __all__ = ["point_of_tree", "tour_edges", "tour_from_tree", "tour_order"]
 

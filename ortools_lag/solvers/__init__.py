@@ -3,7 +3,7 @@
 ``available()`` says which are usable and why not, importing each lazily on demand.
 """
 
-from .dispatch import solve
-from .registry import available, names, register
+from ortools_lag.solvers.dispatch import solve
+from ortools_lag.solvers.registry import available, names, register
 
 __all__ = ["available", "names", "register", "solve"]

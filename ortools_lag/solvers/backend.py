@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import kkt
-from ..model import Layout, Model
-from ..result import KKTReport, Solution, Status, Termination
+from ortools_lag import kkt
+from ortools_lag.model import Layout, Model
+from ortools_lag.result import KKTReport, Solution, Status, Termination
 
 __all__ = ["RawResult", "finish", "judge", "signed_gap"]
 

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import OptionError
+from ortools_lag.errors import OptionError
 
 if TYPE_CHECKING:
-    from ..problem import Problem
-    from ..result import Solution
+    from ortools_lag.problem import Problem
+    from ortools_lag.result import Solution
 
 __all__ = ["Solver", "SolverOptions", "parse_options"]
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import BackendUnavailableError, NotSupportedError
-from ..model import Model
-from ..problem import Problem, as_problem
-from ..result import Solution
-from . import registry
-from .base import parse_options
+from ortools_lag.errors import BackendUnavailableError, NotSupportedError
+from ortools_lag.model import Model
+from ortools_lag.problem import Problem, as_problem
+from ortools_lag.result import Solution
+from ortools_lag.solvers import registry
+from ortools_lag.solvers.base import parse_options
 
 __all__ = ["choose_solver", "solve"]
 

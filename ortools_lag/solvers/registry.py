@@ -12,30 +12,30 @@ from __future__ import annotations
 import importlib
 from functools import cache
 
-from ..errors import BackendUnavailableError, UnknownSolverError
-from .base import Solver
+from ortools_lag.errors import BackendUnavailableError, UnknownSolverError
+from ortools_lag.solvers.base import Solver
 
 __all__ = ["REGISTRY", "available", "get", "names", "register"]
 
 REGISTRY: dict[str, str] = {
     # external backends
-    "highs": "ortools_lag.solvers.highs_backend:HighsSolver",
-    "scipy": "ortools_lag.solvers.scipy_backend:ScipySolver",
-    "cvxpy": "ortools_lag.solvers.cvxpy_backend:CvxpySolver",
-    "pyomo": "ortools_lag.solvers.pyomo_backend:PyomoSolver",
+    "highs": "ortools_lag.solvers.backends.highs:HighsSolver",
+    "scipy": "ortools_lag.solvers.backends.scipy:ScipySolver",
+    "cvxpy": "ortools_lag.solvers.backends.cvxpy:CvxpySolver",
+    "pyomo": "ortools_lag.solvers.backends.pyomo:PyomoSolver",
     # our own dual and primal-dual methods
-    "subgradient": "ortools_lag.solvers.subgradient:SubgradientSolver",
-    "bundle": "ortools_lag.solvers.bundle:BundleSolver",
-    "alm": "ortools_lag.solvers.fullspace:FullspaceAlmSolver",
-    "admm": "ortools_lag.solvers.admm:AdmmSolver",
-    "adjoint": "ortools_lag.solvers.adjoint:AdjointSolver",
-    "pdhg": "ortools_lag.solvers.pdhg_solver:PdhgSolver",
+    "subgradient": "ortools_lag.solvers.dual.subgradient:SubgradientSolver",
+    "bundle": "ortools_lag.solvers.dual.bundle:BundleSolver",
+    "alm": "ortools_lag.solvers.nn.fullspace:FullspaceAlmSolver",
+    "admm": "ortools_lag.solvers.dual.admm:AdmmSolver",
+    "adjoint": "ortools_lag.solvers.nn.adjoint:AdjointSolver",
+    "pdhg": "ortools_lag.solvers.pdhg.solver:PdhgSolver",
     # network library (issue 7): structured solvers returning potentials / prices
-    "dijkstra": "ortools_lag.solvers.network:DijkstraSolver",
-    "maxflow": "ortools_lag.solvers.network:MaxFlowSolver",
-    "network_lp": "ortools_lag.solvers.network:NetworkLPSolver",
-    "auction": "ortools_lag.solvers.network:AuctionSolver",
-    "lsa": "ortools_lag.solvers.network:LsaSolver",
+    "dijkstra": "ortools_lag.problems.network_solvers:DijkstraSolver",
+    "maxflow": "ortools_lag.problems.network_solvers:MaxFlowSolver",
+    "network_lp": "ortools_lag.problems.network_solvers:NetworkLPSolver",
+    "auction": "ortools_lag.problems.network_solvers:AuctionSolver",
+    "lsa": "ortools_lag.problems.network_solvers:LsaSolver",
     # relaxation classics II (issue 9): Lagrangian heuristics of tsp, set_cover, facility_location
     "held_karp": "ortools_lag.problems.tsp:HeldKarpSolver",
     "beasley": "ortools_lag.problems.set_cover:BeasleySolver",

@@ -1,0 +1,213 @@
+"""The augmented Lagrangian method (method of multipliers) for smooth models.
+
+Every constraint group is relaxed (only the variables' bounds are kept). For a row
+``lo <= e(x) <= hi`` with signed multiplier ``y`` (``lam = sign * y``, see
+:class:`~ortools_lag.model.Constraint`) and penalty ``rho`` the augmented Lagrangian is
+
+    L_rho(x, y) = f(x) + sum_i [ y_i (e_i - s_i) + rho/2 (e_i - s_i)^2 ],
+    s_i = clip(e_i + y_i / rho, lo_i, hi_i),
+
+(``s`` is the optimal slack: an equality has ``s = rhs``, a ``<=`` row ``s = min(e + y/rho, hi)``).
+Each iteration minimises ``L_rho`` over the bounds with scipy's L-BFGS-B, from the previous
+point, then updates ``y <- y + rho (e - s)`` (which keeps ``lam >= 0`` on inequalities) and
+multiplies ``rho`` by ``rho_growth`` when the violation did not fall below a quarter of the
+previous one. The method stops when the KKT residuals at ``(x, lam)`` (``kkt.certify``) are
+below ``kkt_tolerance``. When the Lagrangian can be minimised (linear or quadratic models) the
+dual value ``q(lam)`` is evaluated at every iteration as the bound.
+
+>>> from ortools_lag import Model, solve
+>>> m = Model(); x = m.var("x", 2, lb=None)
+>>> m.minimize((x * x).sum()); _ = m.add("sum", x.sum() == 1)
+>>> sol = solve(m, "alm")
+>>> sol.status.value, round(float(sol.multipliers["sum"]), 6), sol.x["x"].round(6).tolist()
+('optimal', -1.0, [0.5, 0.5])
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+from pydantic import Field
+
+from ortools_lag import kkt
+from ortools_lag.errors import NotSupportedError
+from ortools_lag.solvers.dual.dual_base import DualOptions, DualSolver, DualState
+from ortools_lag.solvers.dual.iterate_method import IterateMethod, IterateState
+
+if TYPE_CHECKING:
+    from ortools_lag.lagrangian import Lagrangian
+    from ortools_lag.model import Model
+
+__all__ = ["AlmMethod", "AlmOptions", "AlmSolver", "AlmState"]
+
+
+class AlmOptions(DualOptions):
+    """Options of the augmented Lagrangian method.
+
+    Attributes
+    ----------
+    rho, rho_growth, rho_max
+        The initial penalty, its growth factor and its cap.
+    kkt_tolerance
+        Stop when every relative KKT residual is below this.
+    inner_max_iter, inner_tolerance
+        L-BFGS-B's iteration limit and projected-gradient tolerance.
+    """
+
+    max_iter: int = Field(default=200, ge=1)
+    rho: float = Field(default=10.0, gt=0)
+    rho_growth: float = Field(default=10.0, gt=1)
+    rho_max: float = Field(default=1e8, gt=0)
+    kkt_tolerance: float = Field(default=1e-10, gt=0)
+    inner_max_iter: int = Field(default=5000, ge=1)
+    inner_tolerance: float = Field(default=1e-12, gt=0)
+
+
+@dataclass(frozen=True)
+class AlmState(IterateState):
+    """The dual state plus the primal iterate, the penalty and the last violation."""
+
+    rho: float = 10.0
+    infeasibility: float = math.inf
+    kkt_residual: float = math.inf
+
+
+class _Terms:
+    """Values and Jacobians of the objective and the relaxed rows at a point."""
+
+    def __init__(self, lag: Lagrangian) -> None:
+        self.lag, self.model = lag, lag.model
+        self.n = lag.model.n
+
+    def f(self, z: np.ndarray) -> tuple[float, np.ndarray]:
+        m = self.model
+        g = np.asarray(m.objective.jacobian(z, self.n).todense()).ravel()
+        return self.lag.sense * m.objective_value(z), self.lag.sense * g
+
+    def rows(self, z: np.ndarray) -> tuple[np.ndarray, sp.csr_matrix]:
+        groups = [self.model.groups[k] for k in self.lag.relax]
+        if not groups:
+            return np.zeros(0), sp.csr_matrix((0, self.n))
+        vals = np.concatenate([g.body.value(z) for g in groups])
+        jac = sp.vstack([g.body.jacobian(z, self.n) for g in groups], format="csr")
+        return vals, jac
+
+
+class AlmMethod(IterateMethod):
+    """Method of multipliers: L-BFGS-B on the augmented Lagrangian, then a multiplier update."""
+
+    name = "alm"
+    point_label = "augmented Lagrangian iterate"
+    stops_on_gap = False
+    options: AlmOptions
+
+    def default_relax(self, model: Model) -> tuple[str, ...] | None:
+        return tuple(model.groups)
+
+    def check(self, lagrangian: Lagrangian) -> str | None:
+        if lagrangian.kept:
+            return f"alm keeps only bounds: relax every group (kept: {list(lagrangian.kept)})"
+        if lagrangian.model.is_integer:
+            return "alm is for smooth models: the model has integer variables"
+        return None
+
+    def _bound(self, lag: Lagrangian, lam: np.ndarray) -> float:
+        if lag.why_not() is not None:
+            return -math.inf
+        try:
+            return lag.evaluate(lam).lower
+        except NotSupportedError:
+            return -math.inf
+
+    def init(self, lagrangian: Lagrangian, lam0: np.ndarray) -> AlmState:
+        lam = lagrangian.project(lam0)
+        z0 = np.clip(np.zeros(lagrangian.model.n), lagrangian.lb, lagrangian.ub)
+        q = self._bound(lagrangian, lam)
+        return AlmState(
+            iteration=1,
+            lam=lam,
+            dual_value=q,
+            bound=q,
+            best_lam=lam,
+            x=z0,
+            primal_estimate=z0,
+            rho=self.options.rho,
+        )
+
+    def _inner(self, lag: Lagrangian, terms: _Terms, z0: np.ndarray, y: np.ndarray, rho: float):
+        from scipy.optimize import minimize
+
+        lo, hi = lag.row_lo, lag.row_hi
+
+        def fun(z: np.ndarray) -> tuple[float, np.ndarray]:
+            f, gf = terms.f(z)
+            e, J = terms.rows(z)
+            r = e - np.clip(e + y / rho, lo, hi)
+            return f + float(y @ r) + 0.5 * rho * float(r @ r), gf + J.T @ (y + rho * r)
+
+        bounds = [
+            (lo if np.isfinite(lo) else None, hi if np.isfinite(hi) else None)
+            for lo, hi in zip(lag.lb.tolist(), lag.ub.tolist())
+        ]
+        o = self.options
+        res = minimize(
+            fun,
+            z0,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={
+                "maxiter": o.inner_max_iter,
+                "gtol": o.inner_tolerance,
+                "ftol": 1e-16,
+                "maxcor": 20,
+            },
+        )
+        return np.asarray(res.x, dtype=float)
+
+    def step(self, lagrangian: Lagrangian, state: DualState) -> AlmState:
+        assert isinstance(state, AlmState) and state.x is not None
+        lag, o = lagrangian, self.options
+        terms = _Terms(lag)
+        y = lag.row_sign * state.lam
+        z = self._inner(lag, terms, state.x, y, state.rho)
+        e, _ = terms.rows(z)
+        r = e - np.clip(e + y / state.rho, lag.row_lo, lag.row_hi)
+        y_new = y + state.rho * r
+        lam = lag.project(lag.row_sign * y_new)
+        infeas = float(np.max(np.abs(lag.violation(e)), initial=0.0))
+        rho = state.rho
+        if infeas > 0.25 * state.infeasibility:
+            rho = min(rho * o.rho_growth, o.rho_max)
+        rep = kkt.certify(lag.model, z, lag.split(lam), tol=o.kkt_tolerance)
+        resid = max(rep.primal_residual, rep.stationarity, rep.complementarity, rep.sign_violation)
+        q = self._bound(lag, lam)
+        return self.advance(
+            state,
+            lam,
+            q,
+            z,
+            step=float(np.linalg.norm(y_new - y)),
+            violation=float(np.linalg.norm(lag.violation(e))),
+            rho=rho,
+            infeasibility=infeas,
+            kkt_residual=resid,
+            converged=resid <= o.kkt_tolerance,
+            stalled=rho >= o.rho_max and infeas > 0.25 * state.infeasibility,
+        )
+
+
+class AlmSolver(DualSolver):
+    """The augmented Lagrangian method with an L-BFGS-B inner solve (smooth models)."""
+
+    name = "alm"
+    description = "augmented Lagrangian (method of multipliers), inner L-BFGS-B; smooth models"
+    Options = AlmOptions
+    method_class = AlmMethod
+
+    def available(self) -> str | None:
+        return None
