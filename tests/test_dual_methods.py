@@ -20,7 +20,8 @@ from scipy.sparse.csgraph import dijkstra
 from ortools_lag import Model, ModelError, OptionError, Problem, Relaxation, Status, solve
 from ortools_lag.lagrangian import Lagrangian
 from ortools_lag.solvers import registry
-from ortools_lag.solvers.dual.dual_base import DualSolver, DualState
+from ortools_lag.solvers.dual.loop import DualSolver
+from ortools_lag.solvers.dual.protocol import DualState
 from ortools_lag.solvers.dual.subgradient import SubgradientOptions
 
 from .certificates import check_solution

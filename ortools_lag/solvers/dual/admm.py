@@ -62,8 +62,9 @@ from ortools_lag.solvers.dual.admm_blocks import (
     kept_multipliers,
     with_kept_multipliers,
 )
-from ortools_lag.solvers.dual.dual_base import DualOptions, DualSolver, DualState
 from ortools_lag.solvers.dual.iterate_method import IterateMethod, IterateState
+from ortools_lag.solvers.dual.loop import DualSolver
+from ortools_lag.solvers.dual.protocol import DualOptions, DualState
 from ortools_lag.solvers.nn.fullspace import (
     Network,
     Trainer,

@@ -35,8 +35,9 @@ from pydantic import Field
 
 from ortools_lag import kkt
 from ortools_lag.errors import NotSupportedError
-from ortools_lag.solvers.dual.dual_base import DualOptions, DualSolver, DualState
 from ortools_lag.solvers.dual.iterate_method import IterateMethod, IterateState
+from ortools_lag.solvers.dual.loop import DualSolver
+from ortools_lag.solvers.dual.protocol import DualOptions, DualState
 
 if TYPE_CHECKING:
     from ortools_lag.lagrangian import Lagrangian
@@ -181,7 +182,10 @@ class AlmMethod(IterateMethod):
         lam = lag.project(lag.row_sign * y_new)
         infeas = float(np.max(np.abs(lag.violation(e)), initial=0.0))
         rho = state.rho
-        if infeas > 0.25 * state.infeasibility:
+        # a penalty grows only while the rows are not yet met: past that, a larger rho only
+        # makes the inner problem ill-conditioned (and its multipliers less accurate)
+        slow = infeas > 0.25 * state.infeasibility and infeas > o.kkt_tolerance
+        if slow:
             rho = min(rho * o.rho_growth, o.rho_max)
         rep = kkt.certify(lag.model, z, lag.split(lam), tol=o.kkt_tolerance)
         resid = max(rep.primal_residual, rep.stationarity, rep.complementarity, rep.sign_violation)
@@ -197,7 +201,7 @@ class AlmMethod(IterateMethod):
             infeasibility=infeas,
             kkt_residual=resid,
             converged=resid <= o.kkt_tolerance,
-            stalled=rho >= o.rho_max and infeas > 0.25 * state.infeasibility,
+            stalled=rho >= o.rho_max and slow,
         )
 
 

@@ -31,10 +31,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import Field
 
-from ortools_lag.solvers.dual.dual_base import (
+from ortools_lag.solvers.dual.loop import DualSolver
+from ortools_lag.solvers.dual.protocol import (
     DualMethod,
     DualOptions,
-    DualSolver,
     DualState,
     advance,
 )

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from ortools_lag import kkt
-from ortools_lag.solvers.dual.dual_base import DualMethod, DualState
+from ortools_lag.solvers.dual.protocol import DualMethod, DualState
 
 if TYPE_CHECKING:
     from ortools_lag.lagrangian import Lagrangian
@@ -35,7 +35,7 @@ class IterateState(DualState):
 
 
 class IterateMethod(DualMethod):
-    """A :class:`~ortools_lag.solvers.dual.dual_base.DualMethod` reporting its own iterate.
+    """A :class:`~ortools_lag.solvers.dual.protocol.DualMethod` reporting its own iterate.
 
     The method's states are :class:`IterateState`; ``options`` have a ``tolerance``.
     """

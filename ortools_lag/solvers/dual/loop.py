@@ -28,7 +28,7 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -38,10 +38,11 @@ from ortools_lag.lagrangian import Lagrangian
 from ortools_lag.model import Model
 from ortools_lag.problem import Problem, as_problem
 from ortools_lag.result import History, KKTReport, Solution, Status, Termination
+from ortools_lag.solvers.base import Solver, SolverOptions
 from ortools_lag.solvers.bound_certificate import certify_bound
-from ortools_lag.solvers.dual.dual_base import DualMethod, DualOptions, DualState, Progress
+from ortools_lag.solvers.dual.protocol import DualMethod, DualOptions, DualState, Progress
 
-__all__ = ["run_dual", "warm_multipliers"]
+__all__ = ["DualSolver", "run_dual", "warm_multipliers"]
 
 log = logging.getLogger(__name__)
 
@@ -336,3 +337,27 @@ def _solution(run: _Run, solver: str) -> Solution:
         message=f"{run.method.name}: {term.value}{note}",
         info=info,
     )
+
+
+class DualSolver(Solver):
+    """A registered solver driving a :class:`DualMethod` through the shared loop."""
+
+    family = "dual"
+    method_class: ClassVar[type[DualMethod]]
+
+    def available(self) -> str | None:
+        import importlib.util
+
+        if importlib.util.find_spec("highspy") is None:
+            return "highspy is not installed: pip install highspy"
+        return None
+
+    def method(self, options: DualOptions | None = None) -> DualMethod:
+        """The method with these options (the defaults when ``None``)."""
+        opts = options if options is not None else self.Options()
+        assert isinstance(opts, DualOptions)
+        return self.method_class(opts)
+
+    def solve(self, problem: Problem, options: SolverOptions) -> Solution:
+        assert isinstance(options, DualOptions)
+        return run_dual(problem, self.method(options), options, solver=self.name)

@@ -34,10 +34,10 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from ortools_lag.solvers.dual.dual_base import (
+from ortools_lag.solvers.dual.loop import DualSolver
+from ortools_lag.solvers.dual.protocol import (
     DualMethod,
     DualOptions,
-    DualSolver,
     DualState,
     advance,
 )

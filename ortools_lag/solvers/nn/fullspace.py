@@ -68,7 +68,7 @@ from ortools_lag.errors import ModelError
 from ortools_lag.parallel import make_executor
 from ortools_lag.result import History, Solution, Status, Termination
 from ortools_lag.solvers.dual.alm import AlmOptions, AlmSolver
-from ortools_lag.solvers.dual.dual_base import DualState, Progress
+from ortools_lag.solvers.dual.protocol import DualState, Progress
 from ortools_lag.solvers.nn.fullspace_blocks import (
     Network,
     ShardResult,

@@ -1,4 +1,4 @@
-"""The registered ``pdhg`` solver: restarted PDHG (:mod:`.pdhg`) on the standard form.
+"""The registered ``pdhg`` solver: restarted PDHG (:mod:`.restarted`) on the standard form.
 
 The model goes through the shared backend round trip: standard form, ``pdhg_solve``, signed row
 multipliers (already in the project convention), then ``kkt.certify`` at the requested

@@ -35,15 +35,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 import numpy as np
 from pydantic import Field
 
-from ortools_lag.solvers.base import Solver, SolverOptions
+from ortools_lag.solvers.base import SolverOptions
 
 if TYPE_CHECKING:
     from ortools_lag.lagrangian import DualPoint, Lagrangian
     from ortools_lag.model import Model
-    from ortools_lag.problem import Problem
-    from ortools_lag.result import KKTReport, Solution
+    from ortools_lag.result import KKTReport
 
-__all__ = ["DualMethod", "DualOptions", "DualSolver", "DualState", "Progress", "advance"]
+__all__ = ["DualMethod", "DualOptions", "DualState", "Progress", "advance"]
 
 S = TypeVar("S", bound="DualState")
 
@@ -230,29 +229,3 @@ class DualMethod(ABC):
     ) -> KKTReport | None:
         """The method's own certificate (``None``: the loop's re-evaluation of the bound)."""
         return None
-
-
-class DualSolver(Solver):
-    """A registered solver driving a :class:`DualMethod` through the shared loop."""
-
-    family = "dual"
-    method_class: ClassVar[type[DualMethod]]
-
-    def available(self) -> str | None:
-        import importlib.util
-
-        if importlib.util.find_spec("highspy") is None:
-            return "highspy is not installed: pip install highspy"
-        return None
-
-    def method(self, options: DualOptions | None = None) -> DualMethod:
-        """The method with these options (the defaults when ``None``)."""
-        opts = options if options is not None else self.Options()
-        assert isinstance(opts, DualOptions)
-        return self.method_class(opts)
-
-    def solve(self, problem: Problem, options: SolverOptions) -> Solution:
-        from ortools_lag.solvers.dual.loop import run_dual
-
-        assert isinstance(options, DualOptions)
-        return run_dual(problem, self.method(options), options, solver=self.name)
