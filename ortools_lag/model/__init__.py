@@ -1,8 +1,23 @@
-"""The modeling layer: variable blocks, vectorised expressions, named constraint groups."""
+"""The modeling layer: variable blocks, vectorised expressions, named constraint groups.
 
-from ortools_lag.model.constraints import Constraint
+The modules, each importing only those listed before it:
+
+- ``buffers``, ``ufunc_threads``: reused numpy buffers, threaded numpy kernels;
+- ``expressions``: the algebra of affine and quadratic expressions (``Expr``, ``AffineExpr``,
+  ``QuadExpr``) and the ``Constraint`` its comparisons build (``constraints`` re-exports it);
+- ``variables``: the variable block ``Var``, an affine expression;
+- ``stacking``, ``model``, ``standard_form``: stacking, the ``Model``, its standard form;
+- ``tape``: the forward pass and the adjoint recursion over an expression graph;
+- ``ops``, ``elementwise``: what the graph's nodes compute (the ``Op`` protocol, structural and
+  arithmetic operations; the elementwise functions and their numpy kernels);
+- ``nonlinear``: the graph node ``NonlinearExpr``, its leaves and operators, ``as_nonlinear``
+  (registered with ``expressions`` for what leaves the polynomial algebra);
+- ``functions``: the function library on expressions (``tanh``, ``norm``, losses ...).
+"""
+
 from ortools_lag.model.expressions import (
     AffineExpr,
+    Constraint,
     Expr,
     QuadExpr,
     as_expr,

@@ -1,4 +1,4 @@
-r"""Elementwise functions of the expression graph, with their derivatives and numpy kernels.
+r"""The elementwise operation of the expression graph: each function, its derivative, its kernels.
 
 Each function ``y = f(x)`` (entry by entry) carries its derivative ``f'(x)``, written with the
 output ``y`` where that is cheaper (``tanh' = 1 - y^2``, ``sigmoid' = y (1 - y)``,
@@ -15,9 +15,15 @@ the results are bit-identical to the generic rules.
 A function whose derivative reads only ``y`` lets the forward pass overwrite its argument's
 buffer when nothing else reads it (the tape's in-place plan).
 
+This module holds the :class:`~ortools_lag.model.ops.Op` :class:`Elementwise` and the table
+:data:`RULES` of the functions by name; the functions that build graph nodes with it
+(``tanh(x)``, ``exp(x)`` ...) are in :mod:`~ortools_lag.model.functions`, ``power`` (the ``**``
+of expressions) in :mod:`~ortools_lag.model.nonlinear`.
+
 >>> from ortools_lag import Model
+>>> from ortools_lag.model import functions as F
 >>> m = Model(); x = m.var("x", 2, lb=None)
->>> e = tanh(x).sum()
+>>> e = F.tanh(x).sum()
 >>> z = np.array([0.0, 1.0])
 >>> round(float(e.value(z)[0]), 6), e.vjp(z, 1.0).round(6).tolist()
 (0.761594, [1.0, 0.419974])
@@ -28,33 +34,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from ortools_lag.arrays import is_numpy
-from ortools_lag.errors import ModelError
 from ortools_lag.model import buffers
-from ortools_lag.model.expressions import Expr, as_constant
-from ortools_lag.model.nonlinear import Ctx, NonlinearExpr, Op, _node, as_nonlinear, scale_columns
+from ortools_lag.model.ops import Op, scale_columns
 from ortools_lag.model.ufunc_threads import MIN_SIZE, blockwise
 
-__all__ = [
-    "Elementwise",
-    "abs",
-    "cos",
-    "exp",
-    "log",
-    "power",
-    "relu",
-    "sigmoid",
-    "sin",
-    "softplus",
-    "sqrt",
-    "square",
-    "tanh",
-]
+if TYPE_CHECKING:
+    from ortools_lag.model.nonlinear import NonlinearExpr
+    from ortools_lag.model.ops import Ctx
+
+__all__ = ["RULES", "Elementwise", "Rule"]
 
 Array = Any
 Fn = Callable[[ModuleType, Array], Array]
@@ -292,130 +286,3 @@ RULES: dict[str, Rule] = {
         vjp_np=_times_g(lambda o, x, y: np.sign(x, out=o)),
     ),
 }
-
-
-def _apply(name: str, x: Any, op: Op | None = None) -> Any:
-    if op is None:
-        rule = RULES[name]
-        op = Elementwise(name, rule.f, rule.df, rule)
-    if not isinstance(x, Expr):
-        arr = as_constant(x)
-        return np.asarray(op.forward(Ctx(np, {}), [arr]))
-    nx = as_nonlinear(x)
-    return _node(op, [nx], nx.shape)
-
-
-def tanh(x: Any) -> Any:
-    """Hyperbolic tangent, ``tanh' = 1 - tanh^2``.
-
-    >>> round(float(tanh(0.5)), 6)
-    0.462117
-    """
-    return _apply("tanh", x)
-
-
-def sigmoid(x: Any) -> Any:
-    """Logistic function ``1 / (1 + exp(-x))``, computed as ``(1 + tanh(x/2)) / 2``.
-
-    >>> float(sigmoid(0.0))
-    0.5
-    """
-    return _apply("sigmoid", x)
-
-
-def relu(x: Any) -> Any:
-    """``max(x, 0)``; the derivative taken at 0 is 0.
-
-    >>> relu([-1.0, 2.0]).tolist()
-    [0.0, 2.0]
-    """
-    return _apply("relu", x)
-
-
-def softplus(x: Any) -> Any:
-    """``log(1 + exp(x))``, computed without overflow; its derivative is the sigmoid.
-
-    >>> round(float(softplus(0.0)), 6)
-    0.693147
-    """
-    return _apply("softplus", x)
-
-
-def exp(x: Any) -> Any:
-    """Exponential.
-
-    >>> float(exp(0.0))
-    1.0
-    """
-    return _apply("exp", x)
-
-
-def log(x: Any) -> Any:
-    """Natural logarithm (``nan`` outside its domain, as numpy).
-
-    >>> float(log(1.0))
-    0.0
-    """
-    return _apply("log", x)
-
-
-def sin(x: Any) -> Any:
-    """Sine.
-
-    >>> float(sin(0.0))
-    0.0
-    """
-    return _apply("sin", x)
-
-
-def cos(x: Any) -> Any:
-    """Cosine.
-
-    >>> float(cos(0.0))
-    1.0
-    """
-    return _apply("cos", x)
-
-
-def square(x: Any) -> Any:
-    """``x * x``.
-
-    >>> square([3.0]).tolist()
-    [9.0]
-    """
-    return _apply("square", x)
-
-
-def sqrt(x: Any) -> Any:
-    """Square root.
-
-    >>> float(sqrt(4.0))
-    2.0
-    """
-    return _apply("sqrt", x)
-
-
-def abs(x: Any) -> Any:
-    """Absolute value; the derivative taken at 0 is 0.
-
-    >>> abs([-2.0]).tolist()
-    [2.0]
-    """
-    return _apply("abs", x)
-
-
-def power(x: Any, p: float) -> Any:
-    """``x ** p`` for a constant exponent ``p``, with ``d/dx = p x^(p-1)``.
-
-    >>> power(2.0, 3).tolist()
-    8.0
-    """
-    q = float(p)
-    if not np.isfinite(q):
-        raise ModelError(f"power: exponent {p!r} is not finite")
-    op = Elementwise(
-        f"power({q:g})",
-        lambda xp, v: v**q,
-        lambda xp, v, y: q * v ** (q - 1.0),
-    )
-    return _apply("power", x, op)

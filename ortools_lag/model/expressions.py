@@ -1,4 +1,5 @@
-"""Vectorised affine and quadratic expressions over variable blocks.
+"""The expression algebra: affine and quadratic expressions over variable blocks, and the
+constraints their comparisons build.
 
 An :class:`AffineExpr` of shape ``s`` is ``sum_v A_v @ vec(v) + const`` with one sparse
 coefficient matrix per variable block (rows = entries of the expression in C order). A
@@ -11,6 +12,16 @@ Every expression implements the evaluation protocol used by ``kkt.py`` and the b
 ``value(z)`` (flat values at the global vector ``z``), ``jacobian(z, n)`` (sparse, ``size x n``)
 and ``degree`` (0, 1, 2, or 3 for "nonlinear").
 
+Comparisons ``a <= b``, ``a >= b``, ``a == b`` and ``e.between(lo, hi)`` build a
+:class:`Constraint` ``lo <= body <= hi`` (see its docstring for the sign convention).
+
+What leaves the polynomial algebra (a product of degree > 2, a quotient of expressions, another
+power, a product ``W @ Z`` of two blocks) is a node of the nonlinear graph: this module hands such
+operands to ``as_nonlinear``, which :mod:`~ortools_lag.model.nonlinear` registers when it is
+imported (:func:`register_nonlinear`; the package ``ortools_lag.model`` imports it). The
+variable block :class:`~ortools_lag.model.variables.Var` is an :class:`AffineExpr` defined in its
+own module.
+
 >>> from ortools_lag import Model
 >>> m = Model()
 >>> x = m.var("x", 3)
@@ -22,7 +33,8 @@ and ``degree`` (0, 1, 2, or 3 for "nonlinear").
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
@@ -32,10 +44,19 @@ from ortools_lag.errors import ModelError
 from ortools_lag.sparse_kernels import matvec_add
 
 if TYPE_CHECKING:
-    from ortools_lag.model.constraints import Constraint
     from ortools_lag.model.variables import Var
 
-__all__ = ["AffineExpr", "Expr", "QuadExpr", "as_expr", "quad_form", "sum_squares"]
+__all__ = [
+    "SENSES",
+    "AffineExpr",
+    "Constraint",
+    "Expr",
+    "QuadExpr",
+    "as_expr",
+    "quad_form",
+    "register_nonlinear",
+    "sum_squares",
+]
 
 Shape = tuple[int, ...]
 ArrayLike = Union[float, int, np.ndarray, Sequence[Any]]
@@ -65,6 +86,24 @@ def _check_matrix(mat: Any, what: str) -> sp.csr_matrix | np.ndarray:
             raise ModelError(f"{what} contains NaN or infinite entries")
         return csr
     return as_constant(mat, what)
+
+
+# -- the hook to the nonlinear graph ------------------------------------------------------------
+_as_nonlinear: Callable[[Any], Expr] | None = None
+
+
+def register_nonlinear(as_nonlinear: Callable[[Any], Expr]) -> None:
+    """Install the constructor of nonlinear graph nodes (:mod:`~ortools_lag.model.nonlinear`
+    calls this once, when it is imported)."""
+    global _as_nonlinear
+    _as_nonlinear = as_nonlinear
+
+
+def _graph(e: Expr) -> Expr:
+    """``e`` as a node of the nonlinear graph, to apply an operation the algebra here lacks."""
+    if _as_nonlinear is None:
+        raise ModelError("nonlinear expressions need ortools_lag.model.nonlinear (not imported)")
+    return _as_nonlinear(e)
 
 
 class Expr:
@@ -168,8 +207,6 @@ class Expr:
 
     def between(self, lo: ArrayLike | None, hi: ArrayLike | None) -> Constraint:
         """The two-sided constraint ``lo <= self <= hi`` (``None`` for no bound)."""
-        from ortools_lag.model.constraints import Constraint
-
         return Constraint.ranged(self, lo, hi)
 
     # -- arithmetic -------------------------------------------------------------------------
@@ -199,9 +236,7 @@ class Expr:
 
     def __truediv__(self, other: Any) -> Expr:
         if isinstance(other, Expr):  # a quotient of expressions is a nonlinear graph
-            from ortools_lag.model.nonlinear import as_nonlinear
-
-            return as_nonlinear(self) / other
+            return _graph(self) / other
         return _mul(self, 1.0 / as_constant(other, "divisor"))
 
     def __matmul__(self, other: Any) -> Expr:
@@ -215,24 +250,16 @@ class Expr:
             return self * self
         if power == 1:
             return self
-        from ortools_lag.model import functions  # other powers are nonlinear graph nodes
-
-        return functions.power(self, power)  # type: ignore[no-any-return]
+        return _graph(self) ** power  # other powers are nonlinear graph nodes
 
     # -- comparisons build constraints ------------------------------------------------------
     def __le__(self, other: Any) -> Constraint:  # type: ignore[override]
-        from ortools_lag.model.constraints import Constraint
-
         return Constraint.compare(self, "<=", other)
 
     def __ge__(self, other: Any) -> Constraint:  # type: ignore[override]
-        from ortools_lag.model.constraints import Constraint
-
         return Constraint.compare(self, ">=", other)
 
     def __eq__(self, other: Any) -> Constraint:  # type: ignore[override]
-        from ortools_lag.model.constraints import Constraint
-
         return Constraint.compare(self, "==", other)
 
     __hash__ = object.__hash__
@@ -331,6 +358,10 @@ class AffineExpr(Expr):
 
     def jacobian(self, z: np.ndarray, n: int) -> sp.csr_matrix:
         return self.matrix(n)
+
+    def _blocks(self) -> list[tuple[Var, Any]]:
+        """The coefficient blocks; a variable block gives ``None`` for its own identity."""
+        return list(self.coeffs.items())
 
 
 class QuadExpr(Expr):
@@ -485,9 +516,7 @@ def _mul(a: Expr, b: Any) -> Expr:
     if a.degree == 0:
         return _mul(eb, a)
     if a.degree + eb.degree > 2:  # a product of degree > 2 is a nonlinear graph node
-        from ortools_lag.model.nonlinear import as_nonlinear
-
-        return as_nonlinear(a) * eb
+        return _graph(a) * eb
     ea, eb = _broadcast_pair(a, eb)
     assert isinstance(ea, AffineExpr) and isinstance(eb, AffineExpr)
     n = ea.size
@@ -542,19 +571,10 @@ def _matmul(a: Any, b: Any) -> Expr:
 def _dot(e: AffineExpr, vec: np.ndarray) -> AffineExpr:
     """``vec @ e`` for a 1-D affine ``e``: one coefficient row per block, ``A_v.T @ vec``."""
     coeffs = {
-        v: _row_csr(vec if A is None else np.asarray(A.T @ vec).ravel()) for v, A in _blocks(e)
+        v: _row_csr(vec if A is None else np.asarray(A.T @ vec).ravel()) for v, A in e._blocks()
     }
     # einsum, not BLAS: a large BLAS dot leaves OpenBLAS's threads spinning on the other cores
     return AffineExpr(coeffs, np.array([float(np.einsum("i,i->", vec, e.const))]), ())
-
-
-def _blocks(e: AffineExpr) -> list[tuple[Var, Any]]:
-    """The coefficient blocks of ``e``; ``None`` for a variable block's own identity."""
-    from ortools_lag.model.variables import Var
-
-    if isinstance(e, Var):
-        return [(e, None)]
-    return list(e.coeffs.items())
 
 
 def _matmul_exprs(a: Expr, b: Expr) -> Expr:
@@ -566,11 +586,7 @@ def _matmul_exprs(a: Expr, b: Expr) -> Expr:
         if a.shape[1] != b.shape[0]:
             raise ModelError(f"shape mismatch in @: {a.shape} and {b.shape}")
         return (a * b.reshape(1, -1)).sum(axis=1)
-    from ortools_lag.model.functions import (
-        matmul,  # other products of two blocks (W @ Z) are graph nodes
-    )
-
-    return matmul(a, b)
+    return _graph(a) @ b  # other products of two blocks (W @ Z) are graph nodes
 
 
 def sum_squares(e: Any) -> Expr:
@@ -583,3 +599,106 @@ def quad_form(x: Any, Q: Any) -> Expr:
     """``x @ Q @ x`` for a vector expression ``x`` and a constant matrix ``Q``."""
     ex = as_expr(x)
     return (ex @ _check_matrix(Q, "Q")) @ ex
+
+
+# -- constraints: what the comparisons build ----------------------------------------------------
+SENSES = ("<=", ">=", "==", "range")
+
+
+@dataclass(frozen=True, eq=False)
+class Constraint:
+    """A block of constraints ``lo <= body <= hi`` with its sense.
+
+    ``a <= b`` is held as ``a - b <= 0``, ``a >= b`` as ``b - a <= 0`` and ``a == b`` as
+    ``a - b == 0``; a two-sided ``lo <= e <= hi`` carries one signed multiplier per row,
+    ``mu_upper - mu_lower``. Internally every constraint stores ``body = a - b`` (or ``e``) with
+    bounds, and ``sign`` converts the signed row multiplier ``y`` (positive when the upper side
+    binds) to the group's multiplier: ``lam = sign * y`` (``sign = -1`` only for ``>=``).
+
+    Attributes
+    ----------
+    body
+        The expression (its constant part is kept in the body).
+    lo, hi
+        Flat bounds (``-inf`` / ``inf`` for none).
+    sense
+        ``"<="``, ``">="``, ``"=="`` or ``"range"``.
+
+    Examples
+    --------
+    >>> from ortools_lag import Model
+    >>> m = Model(); x = m.var("x", 2)
+    >>> c = x.sum() >= 1
+    >>> lo, hi = c.bounds_without_constant()
+    >>> c.sense, c.sign, lo.tolist(), hi.tolist()
+    ('>=', -1, [1.0], [inf])
+    """
+
+    body: Expr
+    lo: np.ndarray
+    hi: np.ndarray
+    sense: str
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of the block."""
+        return self.body.shape
+
+    @property
+    def size(self) -> int:
+        """Number of rows."""
+        return self.body.size
+
+    @property
+    def sign(self) -> int:
+        """``lam = sign * y``: -1 for ``>=`` groups, else +1."""
+        return -1 if self.sense == ">=" else 1
+
+    def __bool__(self) -> bool:
+        raise ModelError(
+            "a constraint has no truth value; chained 'lo <= e <= hi' is not possible in "
+            "Python: write e.between(lo, hi)"
+        )
+
+    @classmethod
+    def compare(cls, lhs: Expr, op: str, rhs: Any) -> Constraint:
+        """Build ``lhs op rhs`` for ``op`` in ``<=``, ``>=``, ``==``."""
+        body = lhs - as_expr(rhs)
+        if body is NotImplemented:
+            raise ModelError(f"cannot compare {type(lhs).__name__} with {type(rhs).__name__}")
+        zeros = np.zeros(body.size)
+        inf = np.full(body.size, np.inf)
+        if op == "<=":
+            return cls(body, -inf, zeros, "<=")
+        if op == ">=":
+            return cls(body, zeros, inf, ">=")
+        return cls(body, zeros, zeros.copy(), "==")
+
+    @classmethod
+    def ranged(cls, body: Expr, lo: Any, hi: Any) -> Constraint:
+        """``lo <= body <= hi`` with one signed multiplier per row."""
+        lo_a = _side(lo, body, -np.inf, "lower side")
+        hi_a = _side(hi, body, np.inf, "upper side")
+        if (lo_a > hi_a).any():
+            i = int(np.argmax(lo_a > hi_a))
+            raise ModelError(f"two-sided constraint has lo > hi at row {i} ({lo_a[i]} > {hi_a[i]})")
+        return cls(body, lo_a, hi_a, "range")
+
+    def bounds_without_constant(self) -> tuple[np.ndarray, np.ndarray]:
+        """Bounds on ``body - const`` (the constant moved to the bounds), for linear bodies."""
+        const = self.body.const if isinstance(self.body, AffineExpr) else 0.0
+        return self.lo - const, self.hi - const
+
+
+def _side(value: Any, body: Expr, default: float, what: str) -> np.ndarray:
+    if value is None:
+        return np.full(body.size, default)
+    arr = np.asarray(value, dtype=float)
+    if np.isnan(arr).any():
+        raise ModelError(f"{what} of a two-sided constraint contains NaN")
+    finite = arr[np.isfinite(arr)]
+    as_constant(finite, what)
+    try:
+        return np.broadcast_to(arr, body.shape).astype(float).ravel()
+    except ValueError as exc:
+        raise ModelError(f"{what} of shape {arr.shape} does not match {body.shape}") from exc

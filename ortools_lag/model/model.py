@@ -20,8 +20,7 @@ from typing import Any
 import numpy as np
 
 from ortools_lag.errors import ModelError
-from ortools_lag.model.constraints import Constraint
-from ortools_lag.model.expressions import AffineExpr, Expr, as_expr
+from ortools_lag.model.expressions import AffineExpr, Constraint, Expr, as_expr
 from ortools_lag.model.stacking import concatenate
 from ortools_lag.model.variables import Var
 

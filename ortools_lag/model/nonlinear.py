@@ -29,6 +29,14 @@ Leaves of kind *data* (:func:`data`) hold a default array that a caller may repl
 time (a mini-batch of inputs): every operation except explicit indexing takes the shapes of the
 arrays it receives, so one graph serves any batch size.
 
+This module holds the node type :class:`NonlinearExpr`, its leaves (variable blocks, constants,
+:func:`data`), :func:`as_nonlinear` (which it registers with
+:mod:`~ortools_lag.model.expressions` for the products, quotients and powers that leave the
+polynomial algebra) and the constructors of its operators (``+``, ``-``, ``*``, ``@``, ``**``,
+sums). What each node computes is its :class:`~ortools_lag.model.ops.Op`
+(:mod:`~ortools_lag.model.ops`, :mod:`~ortools_lag.model.elementwise`); the function library
+(``tanh``, ``norm``, losses ...) is :mod:`~ortools_lag.model.functions`.
+
 >>> from ortools_lag import Model
 >>> from ortools_lag.model import functions as F
 >>> m = Model(); x = m.var("x", 2, lb=None)
@@ -40,116 +48,62 @@ arrays it receives, so one graph serves any batch size.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from ortools_lag.arrays import asarray_like, device_of, is_numpy, namespace, scatter_add, to_numpy
-from ortools_lag.arrays import sparse_matvec as _spmv
+from ortools_lag.arrays import asarray_like, device_of, is_numpy, namespace, to_numpy
 from ortools_lag.errors import ModelError
-from ortools_lag.model.expressions import AffineExpr, Expr, QuadExpr, Shape, as_constant
+from ortools_lag.model.elementwise import Elementwise
+from ortools_lag.model.expressions import (
+    AffineExpr,
+    Expr,
+    QuadExpr,
+    Shape,
+    as_constant,
+    register_nonlinear,
+)
+from ortools_lag.model.ops import (
+    Add,
+    Ctx,
+    Linear,
+    MatMul,
+    Mul,
+    Op,
+    Reshape,
+    Sum,
+    Take,
+    Transpose,
+    _shape,
+    remap_columns,
+    scale_columns,
+)
 from ortools_lag.model.tape import Tape, run_forward, topological_order
-
-if TYPE_CHECKING:
-    from ortools_lag.model.variables import Var
+from ortools_lag.model.variables import Var
 
 __all__ = [
+    "Ctx",
     "NonlinearExpr",
     "Op",
     "Tape",
+    "add",
+    "apply_unary",
     "as_nonlinear",
     "data",
     "jvp",
+    "matmul",
+    "multiply",
+    "power",
+    "reduce_sum",
+    "remap_columns",
     "scale_columns",
+    "subtract",
     "vjp",
 ]
 
 Array = Any
-
-
-@dataclass
-class Ctx:
-    """What leaves read during a forward pass: variable values and data by name."""
-
-    xp: ModuleType
-    values: Mapping[str, Array]
-    data: Mapping[str, Array] = field(default_factory=dict)
-    like: Array | None = None
-
-
-class Op:
-    """One operation of the graph: value, vector-Jacobian product, tangent and local Jacobians.
-
-    ``vjp`` receives the adjoint ``g`` of the node's output and returns the adjoints of its
-    arguments (``None`` where ``needs`` is false); ``local`` returns sparse Jacobians of the
-    output with respect to each argument, for numpy values at the node's static shapes.
-
-    For the tape's in-place plan (numpy): ``fresh`` (``forward`` returns a new array),
-    ``keeps_args`` / ``keeps_out`` (``vjp``, ``jvp``, ``local`` and ``pull`` read the argument
-    values / the node's own value, not only shapes), ``inplace_args`` (arguments whose buffer
-    ``forward_into`` can write the value into).
-    """
-
-    name = "op"
-    var: Var | None = None  # the variable of a leaf
-    fresh = False
-    keeps_args = True
-    keeps_out = False
-
-    def inplace_args(self, node: NonlinearExpr) -> tuple[int, ...]:
-        return ()
-
-    def forward_into(self, ctx: Ctx, args: list[Array], i: int) -> Array:
-        """``forward``, free to write into ``args[i]`` (numpy; nothing else reads it)."""
-        return self.forward(ctx, args)
-
-    def forward(self, ctx: Ctx, args: list[Array]) -> Array:
-        raise NotImplementedError
-
-    def vjp(
-        self, xp: ModuleType, g: Array, args: list[Array], out: Array, needs: list[bool]
-    ) -> list[Array | None]:
-        raise NotImplementedError
-
-    def jvp(self, xp: ModuleType, ts: list[Array | None], args: list[Array], out: Array) -> Array:
-        raise NotImplementedError
-
-    def local(self, node: NonlinearExpr, args: list[np.ndarray], out: np.ndarray) -> list[Any]:
-        raise NotImplementedError
-
-    def pull(
-        self, A: sp.csr_matrix, node: NonlinearExpr, args: list[np.ndarray], out: np.ndarray
-    ) -> list[sp.csr_matrix | None]:
-        """``A @ local_i`` for each argument (matrix adjoints; fast paths override this)."""
-        return [None if L is None else sp.csr_matrix(A @ L) for L in self.local(node, args, out)]
-
-
-def scale_columns(A: sp.csr_matrix, d: Any) -> sp.csr_matrix:
-    """``A @ diag(d)`` without building the diagonal matrix."""
-    B = A.copy()
-    B.data = B.data * np.asarray(d, dtype=float).ravel()[B.indices]
-    return B
-
-
-def remap_columns(
-    A: sp.csr_matrix, idx: np.ndarray, n: int, scale: np.ndarray | None = None
-) -> sp.csr_matrix:
-    """``A @ S`` for the selection ``S[j, idx[j]] = scale[j]`` (gathers, broadcasts, transposes):
-    column ``j`` of ``A`` moves to column ``idx[j]``, duplicates summed."""
-    data = A.data.copy() if scale is None else A.data * scale[A.indices]  # B is sorted in place
-    B = sp.csr_matrix((data, idx[A.indices], A.indptr.copy()), shape=(A.shape[0], n))
-    B.sum_duplicates()
-    return B
-
-
-# -- shape helpers ------------------------------------------------------------------------------
-def _shape(a: Array) -> Shape:
-    return tuple(getattr(a, "shape", ()))
 
 
 # -- leaves -------------------------------------------------------------------------------------
@@ -216,98 +170,6 @@ class DataOp(ConstOp):
             dt = _float_dtype(ctx.like) if is_numpy(ctx.xp) else None
             return value if dt is None else value.astype(dt, copy=False)
         return super().forward(ctx, args)
-
-
-# -- structural and algebraic operations --------------------------------------------------------
-class Take(Op):
-    """``out = a.ravel()[idx].reshape(shape)`` (indexing, broadcasting of a fixed shape)."""
-
-    name = "take"
-
-    def __init__(self, idx: np.ndarray, shape: Shape) -> None:
-        self.idx, self.shape = np.asarray(idx, dtype=np.int64), shape
-
-    def _index(self, xp: ModuleType, a: Array) -> Array:
-        if is_numpy(xp):
-            return np.asarray(a).reshape(-1)[self.idx].reshape(self.shape)
-        flat = xp.reshape(a, (-1,))
-        return xp.reshape(xp.take(flat, xp.asarray(self.idx, device=device_of(a))), self.shape)
-
-    def forward(self, ctx: Ctx, args: list[Array]) -> Array:
-        return self._index(ctx.xp, args[0])
-
-    def vjp(self, xp, g, args, out, needs):
-        a = args[0]
-        size = math.prod(_shape(a))
-        return [xp.reshape(scatter_add(xp, self.idx, xp.reshape(g, (-1,)), size), _shape(a))]
-
-    def jvp(self, xp, ts, args, out):
-        return self._index(xp, ts[0])
-
-    def pull(self, A, node, args, out):
-        return [remap_columns(A, self.idx, node.args[0].size)]
-
-
-class Reshape(Op):
-    """``out = reshape(a, shape)`` (C order)."""
-
-    name = "reshape"
-
-    def __init__(self, shape: Shape) -> None:
-        self.shape = shape
-
-    def forward(self, ctx: Ctx, args: list[Array]) -> Array:
-        return ctx.xp.reshape(args[0], self.shape)
-
-    def vjp(self, xp, g, args, out, needs):
-        return [xp.reshape(g, _shape(args[0]))]
-
-    def jvp(self, xp, ts, args, out):
-        return xp.reshape(ts[0], self.shape)
-
-    def pull(self, A, node, args, out):
-        return [A]
-
-
-class Transpose(Op):
-    """``out = a.T`` for a 2-D ``a`` (any batch size)."""
-
-    name = "transpose"
-
-    def forward(self, ctx: Ctx, args: list[Array]) -> Array:
-        return args[0].T
-
-    def vjp(self, xp, g, args, out, needs):
-        return [g.T]
-
-    def jvp(self, xp, ts, args, out):
-        return ts[0].T
-
-    def pull(self, A, node, args, out):
-        m, p = node.args[0].shape
-        return [remap_columns(A, np.arange(m * p).reshape(m, p).T.ravel(), m * p)]
-
-
-class Linear(Op):
-    """``out = T @ a.ravel()`` for a constant sparse ``T`` (sums and maps of the base class)."""
-
-    name = "linear"
-
-    def __init__(self, T: sp.spmatrix, shape: Shape) -> None:
-        self.T, self.shape = sp.csr_matrix(T), shape
-        self.Tt = sp.csr_matrix(self.T.T)
-
-    def forward(self, ctx: Ctx, args: list[Array]) -> Array:
-        return ctx.xp.reshape(_spmv(self.T, ctx.xp.reshape(args[0], (-1,))), self.shape)
-
-    def vjp(self, xp, g, args, out, needs):
-        return [xp.reshape(_spmv(self.Tt, xp.reshape(g, (-1,))), _shape(args[0]))]
-
-    def jvp(self, xp, ts, args, out):
-        return xp.reshape(_spmv(self.T, xp.reshape(ts[0], (-1,))), self.shape)
-
-    def local(self, node, args, out):
-        return [self.T]
 
 
 # -- the expression -----------------------------------------------------------------------------
@@ -411,11 +273,11 @@ class NonlinearExpr(Expr):
 
     def sum(self, axis: int | None = None) -> NonlinearExpr:
         """Sum of all entries, or along ``axis`` (any batch size)."""
-        return _fn().reduce_sum(self, axis)
+        return reduce_sum(self, axis)
 
     def mean(self, axis: int | None = None) -> NonlinearExpr:
         """Mean of all entries, or along ``axis`` (divides by the run-time count)."""
-        return _fn().reduce_sum(self, axis, mean=True)
+        return reduce_sum(self, axis, mean=True)
 
     @property
     def T(self) -> NonlinearExpr:
@@ -424,58 +286,50 @@ class NonlinearExpr(Expr):
             return super().T  # type: ignore[return-value]
         return _node(Transpose(), [self], self.shape[::-1])
 
-    # -- arithmetic (the operations live in ``functions.py``) ----------------------------------
+    # -- arithmetic (the constructors are below, the operations in ``ops.py``) ------------
     def __add__(self, other: Any) -> NonlinearExpr:
-        return _fn().add(self, other)
+        return add(self, other)
 
     def __radd__(self, other: Any) -> NonlinearExpr:
-        return _fn().add(other, self)
+        return add(other, self)
 
     def __sub__(self, other: Any) -> NonlinearExpr:
-        return _fn().subtract(self, other)
+        return subtract(self, other)
 
     def __rsub__(self, other: Any) -> NonlinearExpr:
-        return _fn().subtract(other, self)
+        return subtract(other, self)
 
     def __mul__(self, other: Any) -> NonlinearExpr:
-        return _fn().multiply(self, other)
+        return multiply(self, other)
 
     def __rmul__(self, other: Any) -> NonlinearExpr:
-        return _fn().multiply(other, self)
+        return multiply(other, self)
 
     def __neg__(self) -> NonlinearExpr:
-        return _fn().multiply(self, -1.0)
+        return multiply(self, -1.0)
 
     def __truediv__(self, other: Any) -> NonlinearExpr:
         if isinstance(other, Expr):
-            return self * _fn().power(other, -1.0)
+            return self * power(other, -1.0)
         return self * (1.0 / as_constant(other, "divisor"))
 
     def __rtruediv__(self, other: Any) -> NonlinearExpr:
-        return _fn().power(self, -1.0) * other
+        return power(self, -1.0) * other
 
     def __pow__(self, p: Any) -> NonlinearExpr:
-        return _fn().power(self, p)
+        return power(self, p)
 
     def __matmul__(self, other: Any) -> NonlinearExpr:
-        return _fn().matmul(self, other)
+        return matmul(self, other)
 
     def __rmatmul__(self, other: Any) -> NonlinearExpr:
-        return _fn().matmul(other, self)
+        return matmul(other, self)
 
     def __repr__(self) -> str:
         return f"NonlinearExpr({self.op.name}, shape={self.shape})"
 
 
 # -- construction -------------------------------------------------------------------------------
-def _fn() -> ModuleType:
-    from ortools_lag.model import (
-        functions,  # the arithmetic ops use this module's graph: imported on use
-    )
-
-    return functions
-
-
 def _node(op: Op, args: Sequence[NonlinearExpr], shape: Shape) -> NonlinearExpr:
     return NonlinearExpr(op, args, tuple(shape))
 
@@ -505,8 +359,6 @@ def as_nonlinear(e: Any) -> NonlinearExpr:
     Affine parts become variable leaves with row selections (or sparse maps); quadratic terms
     ``S @ (L z * R z)`` become products of affine leaves.
     """
-    from ortools_lag.model.variables import Var
-
     if isinstance(e, NonlinearExpr):
         return e
     if isinstance(e, Var):
@@ -547,6 +399,88 @@ def _mapped(leaf: NonlinearExpr, A: sp.spmatrix, shape: Shape) -> NonlinearExpr:
     return _node(Linear(A, shape), [leaf], shape)
 
 
+# -- the operators: ``+``, ``-``, ``*``, ``@``, ``**`` and sums as graph nodes ------------------
+def _binary(op: Op, a: Any, b: Any) -> NonlinearExpr:
+    na, nb = as_nonlinear(a), as_nonlinear(b)
+    try:
+        shape = np.broadcast_shapes(na.shape, nb.shape)
+    except ValueError as exc:
+        raise ModelError(f"shape mismatch: {na.shape} and {nb.shape} do not broadcast") from exc
+    return _node(op, [na, nb], shape)
+
+
+def add(a: Any, b: Any) -> NonlinearExpr:
+    """``a + b`` with numpy broadcasting (the ``+`` of nonlinear expressions)."""
+    return _binary(Add(1.0), a, b)
+
+
+def subtract(a: Any, b: Any) -> NonlinearExpr:
+    """``a - b`` with numpy broadcasting."""
+    return _binary(Add(-1.0), a, b)
+
+
+def multiply(a: Any, b: Any) -> NonlinearExpr:
+    """``a * b`` elementwise with numpy broadcasting (products of two blocks: ``x * y``)."""
+    return _binary(Mul(), a, b)
+
+
+def reduce_sum(e: Any, axis: int | None = None, mean: bool = False) -> NonlinearExpr:
+    """Sum (or mean) of all entries or along ``axis``, as a graph node."""
+    ne = as_nonlinear(e)
+    if axis is None:
+        return _node(Sum(None, mean), [ne], ())
+    if not -ne.ndim <= axis < ne.ndim:
+        raise ModelError(f"axis {axis} out of range for shape {ne.shape}")
+    axis %= ne.ndim
+    return _node(Sum(axis, mean), [ne], ne.shape[:axis] + ne.shape[axis + 1 :])
+
+
+def matmul(a: Any, b: Any) -> NonlinearExpr:
+    """``a @ b`` as a graph node, for 1-D or 2-D expressions or constants (``W @ z``).
+
+    >>> from ortools_lag import Model
+    >>> m = Model(); W = m.var("W", (2, 3), lb=None); Z = m.var("Z", (3, 4), lb=None)
+    >>> matmul(W, Z).shape
+    (2, 4)
+    """
+    na, nb = as_nonlinear(a), as_nonlinear(b)
+    if not (1 <= na.ndim <= 2 and 1 <= nb.ndim <= 2):
+        raise ModelError(f"@ needs 1-D or 2-D operands, got {na.shape} and {nb.shape}")
+    inner_a = na.shape[-1]
+    inner_b = nb.shape[0]
+    if inner_a != inner_b:
+        raise ModelError(f"shape mismatch in @: {na.shape} and {nb.shape}")
+    shape = na.shape[:-1] + nb.shape[1:]
+    return _node(MatMul(), [na, nb], shape)
+
+
+def apply_unary(op: Op, x: Any) -> Any:
+    """``op`` applied to one argument: a graph node for an expression, the numpy value for a
+    constant (the elementwise functions of :mod:`~ortools_lag.model.functions`)."""
+    if not isinstance(x, Expr):
+        arr = as_constant(x)
+        return np.asarray(op.forward(Ctx(np, {}), [arr]))
+    nx = as_nonlinear(x)
+    return _node(op, [nx], nx.shape)
+
+
+def power(x: Any, p: float) -> Any:
+    """``x ** p`` for a constant exponent ``p``, with ``d/dx = p x^(p-1)``.
+
+    >>> power(2.0, 3).tolist()
+    8.0
+    """
+    q = float(p)
+    if not np.isfinite(q):
+        raise ModelError(f"power: exponent {p!r} is not finite")
+    op = Elementwise(
+        f"power({q:g})",
+        lambda xp, v: v**q,
+        lambda xp, v, y: q * v ** (q - 1.0),
+    )
+    return apply_unary(op, x)
+
+
 # -- products for any expression ----------------------------------------------------------------
 def vjp(expr: Expr, z: np.ndarray, w: Any) -> np.ndarray:
     """``w^T J(z)`` for any expression (dense, length ``len(z)``).
@@ -568,3 +502,6 @@ def jvp(expr: Expr, z: np.ndarray, v: Any) -> np.ndarray:
         return as_nonlinear(expr).jvp(z, v)
     J = expr.jacobian(np.asarray(z, dtype=float), len(z))
     return np.asarray(J @ np.asarray(v, dtype=float).ravel())
+
+
+register_nonlinear(as_nonlinear)  # the polynomial algebra hands what leaves it to the graph

@@ -36,7 +36,8 @@ import scipy.sparse as sp
 from ortools_lag.arrays import is_numpy
 
 if TYPE_CHECKING:
-    from ortools_lag.model.nonlinear import Ctx, NonlinearExpr
+    from ortools_lag.model.nonlinear import NonlinearExpr
+    from ortools_lag.model.ops import Ctx
     from ortools_lag.model.variables import Var
 
 __all__ = ["Tape", "inplace_plan", "run_forward", "topological_order"]

@@ -1,5 +1,8 @@
 """Variable blocks: a named array of decision variables with bounds and a domain.
 
+A :class:`Var` is also the affine expression ``identity @ vec(x)`` of the algebra in
+:mod:`~ortools_lag.model.expressions`, with fast paths for its identity coefficients.
+
 >>> from ortools_lag import Model
 >>> m = Model()
 >>> x = m.var("x", (2, 3), lb=0, ub=1, domain="binary")
@@ -138,6 +141,9 @@ class Var(AffineExpr):
             (np.asarray(scale, dtype=float), np.arange(k), np.arange(k + 1)), shape=(k, k)
         )
         return AffineExpr({self: diag}, np.zeros(k), self.shape)
+
+    def _blocks(self) -> list[tuple[Var, Any]]:
+        return [(self, None)]  # the identity, not built
 
     def __repr__(self) -> str:
         return f"Var({self.name!r}, shape={self.shape}, domain={self.domain!r})"
