@@ -4,7 +4,7 @@ The modules, each importing only those listed before it:
 
 - ``buffers``, ``ufunc_threads``: reused numpy buffers, threaded numpy kernels;
 - ``expressions``: the algebra of affine and quadratic expressions (``Expr``, ``AffineExpr``,
-  ``QuadExpr``) and the ``Constraint`` its comparisons build (``constraints`` re-exports it);
+  ``QuadExpr``) and the ``Constraint`` its comparisons build;
 - ``variables``: the variable block ``Var``, an affine expression;
 - ``stacking``, ``model``, ``standard_form``: stacking, the ``Model``, its standard form;
 - ``tape``: the forward pass and the adjoint recursion over an expression graph;
