@@ -5,8 +5,20 @@ and what ``ortools-lag list`` prints. Each family module exposes
 
 - ``build(**data) -> Problem``: typed keyword arguments (arrays, graphs), used by a YAML file's
   inline ``data:`` section;
-- ``read(path, **options) -> Problem``: its standard instance format, used by ``instance:`` plus
-  ``options:``.
+- ``read(path, **options) -> Problem``: its standard instance format (the parser is in
+  :mod:`ortools_lag.io`), used by ``instance:`` plus ``options:``;
+- ``decode(solution)``: the domain answer (a path, a tour, an assignment ...);
+- its named relaxations, with their structured oracles and heuristics, and the formula and the
+  meaning of each multiplier in its docstring.
+
+**Structured solvers live with their family.** A solver that only makes sense for one family
+(``dijkstra``, ``held_karp``, ``knapsack_dp``, ``beasley`` ...) is a class in the family's
+module, built on the bases of :mod:`ortools_lag.solvers` (the Lagrangian-heuristic and
+gap-closing bases, the backend round trip), and named in the solver registry by its
+``"module:Class"`` string: families import solvers, never the other way round. The network
+families (``shortest_path``, ``min_cost_flow``, ``max_flow``, ``transportation``,
+``assignment``) share one base, :mod:`ortools_lag.problems.network` (arcs, labels, incidence,
+decoding, the certificate hook, and the solvers common to all networks).
 
 Modules are imported lazily, on first use: importing this package imports no family. The kinds
 ``model`` (variables, parameters and expressions written in the YAML file) and ``mps`` (an MPS
