@@ -4,7 +4,7 @@
 and prints a summary; ``--json``/``--yaml`` write the versioned result, ``--plot`` the
 convergence figure. Bad input exits with code 2 and one message naming the file, line, column,
 field and the valid choices; a well-formed problem that is infeasible exits 0 and says so.
-Only this module prints. Imports are lazy so that ``--help`` answers fast.
+Only the cli package prints. Imports are lazy so that ``--help`` answers fast.
 
 >>> main(["validate", "no/such/file.yaml"])
 2
