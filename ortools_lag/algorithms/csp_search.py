@@ -1,7 +1,7 @@
 """Exact gap closing of the constrained shortest path: best-first enumeration, MIP fallback.
 
-The instance and its Lagrangian are those of :mod:`ortools_lag.algorithms.csp` (vertex resources
-folded into the arcs; multipliers ``lam = [mu, nu]`` of ``R - upper <= 0`` and
+The instance and its Lagrangian are those of :mod:`ortools_lag.algorithms.csp_instance` (vertex
+resources folded into the arcs; multipliers ``lam = [mu, nu]`` of ``R - upper <= 0`` and
 ``lower - R <= 0``). Any valid multipliers turn the arc lengths into Lagrangian lengths
 ``c + (mu - nu) r'``, and every feasible path costs at least its Lagrangian length
 ``sum_{a in P} (c_a + (mu - nu) r'_a) + const`` (the relaxed rows are non-positive on it).
@@ -14,7 +14,7 @@ first label popped at or past the incumbent proves it optimal; an empty queue wi
 proves the instance infeasible. :func:`csp_mip` is the fallback past a label or time limit: the
 flow formulation with binary arcs solved by HiGHS, Miller–Tucker–Zemlin rows on cyclic graphs.
 
->>> from ortools_lag.algorithms.csp import csp_data
+>>> from ortools_lag.algorithms.csp_instance import csp_data
 >>> d = csp_data(3, [0, 0, 1], [2, 1, 2], [5, 1, 1], [1, 2, 2], [3])
 >>> e = csp_enumerate(d, [0.0])
 >>> e.cost, e.arcs.tolist(), e.proven
@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
-from ortools_lag.algorithms.csp import (
+from ortools_lag.algorithms.csp_instance import (
     CSPData,
     reach_bounds,
     shortest_distances,
@@ -141,7 +141,7 @@ def csp_enumerate(
 
     Examples
     --------
-    >>> from ortools_lag.algorithms.csp import csp_data
+    >>> from ortools_lag.algorithms.csp_instance import csp_data
     >>> d = csp_data(3, [0, 0, 1], [2, 1, 2], [5, 1, 1], [1, 2, 2], [3])
     >>> e = csp_enumerate(d, [0.0])
     >>> e.cost, e.arcs.tolist(), e.proven
@@ -234,7 +234,7 @@ def csp_mip(data: CSPData, time_limit: float | None = None) -> CSPEnumeration:
 
     Examples
     --------
-    >>> from ortools_lag.algorithms.csp import csp_data
+    >>> from ortools_lag.algorithms.csp_instance import csp_data
     >>> d = csp_data(3, [0, 0, 1], [2, 1, 2], [5, 1, 1], [1, 2, 2], [3])
     >>> r = csp_mip(d)
     >>> r.cost, r.arcs.tolist(), r.proven

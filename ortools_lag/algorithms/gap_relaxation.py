@@ -28,7 +28,6 @@ local search.
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from dataclasses import dataclass
@@ -36,8 +35,13 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ortools_lag.algorithms.dual_bundle import DualTrace, maximize_dual
+from ortools_lag.algorithms.dual_bundle import maximize_dual
 from ortools_lag.algorithms.knapsack import KnapsackBatch
+from ortools_lag.algorithms.lagrangian_solve import (
+    LagrangianOracleResult,
+    LagrangianSolveResult,
+    check_capacity_data,
+)
 from ortools_lag.errors import ModelError
 
 __all__ = [
@@ -50,85 +54,47 @@ __all__ = [
     "solve_gap",
 ]
 
-log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class GAPOracleResult:
-    """The relaxed problem (one knapsack per agent) at multipliers ``lam``.
-
-    Attributes
-    ----------
-    value
-        ``L(lam) = -sum(lam) + sum_ij (c_ij + lam_j) x_ij`` at the minimiser (a lower bound).
-    x
-        ``(m, n)`` boolean: the jobs each agent's knapsack takes.
-    subgradient
-        ``(n,)`` ``sum_i x_ij - 1``.
-    """
-
-    value: float
-    x: np.ndarray
-    subgradient: np.ndarray
-
-
-@dataclass(frozen=True)
-class GAPResult:
-    """A standalone Lagrangian solve of a generalized assignment problem.
-
-    Attributes
-    ----------
-    sense
-        ``"min"`` or ``"max"``; ``bound`` and ``objective`` are in this sense.
-    bound
-        Lower bound (min) or upper bound (max): ``L(lam)`` at ``multipliers``.
-    objective
-        Cost (profit) of ``assignment``; ``inf`` (``-inf``) when no feasible one was found.
-    assignment
-        ``(n,)`` the agent of each job (``-1`` when none was found).
-    x
-        ``(m, n)`` 0/1 matrix of ``assignment`` (all zero when none was found).
-    multipliers
-        ``(n,)`` ``lam`` of the rows ``sum_i x_ij - 1 == 0`` of the min form (max: of ``-c``).
-    gap
-        ``|objective - bound| / max(1, |objective|)``.
-    proven_optimal
-        Whether the bound meets the objective (rounded to an integer first when costs are).
-    bound_method, point_method
-        What produced the bound and the point.
-    trace
-        The dual iterations (history arrays, min form).
-    seconds
-        Wall time.
-    """
-
-    sense: str
-    bound: float
-    objective: float
-    assignment: np.ndarray
-    x: np.ndarray
-    multipliers: np.ndarray
-    gap: float
-    proven_optimal: bool
-    bound_method: str
-    point_method: str
-    trace: DualTrace
-    seconds: float
-
 
 def _gap_arrays(cost: ArrayLike, weight: ArrayLike, capacity: ArrayLike) -> tuple:
     c = np.atleast_2d(np.asarray(cost, dtype=np.float64))
     a = np.atleast_2d(np.asarray(weight, dtype=np.float64))
     b = np.atleast_1d(np.asarray(capacity, dtype=np.float64))
-    if c.shape != a.shape or b.shape != (c.shape[0],):
-        raise ModelError(
-            f"GAP shapes disagree: cost {c.shape}, weight {a.shape}, capacity {b.shape}"
-        )
-    if not (np.all(np.isfinite(c)) and np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-        raise ModelError("GAP data must be finite")
-    if np.any(a < 0) or np.any(b < 0):
-        raise ModelError("GAP weights and capacities must be >= 0")
+    agree = c.shape == a.shape and b.shape == (c.shape[0],)
+    check_capacity_data("GAP", agree, cost=c, weight=a, capacity=b)
     return c, a, b
+
+
+@dataclass(frozen=True)
+class GAPOracleResult(LagrangianOracleResult):
+    """The relaxed problem (one knapsack per agent) at multipliers ``lam``.
+
+    ``value`` is ``L(lam) = -sum(lam) + sum_ij (c_ij + lam_j) x_ij`` at the minimiser (a lower
+    bound), ``x`` the ``(m, n)`` jobs each agent's knapsack takes and ``subgradient`` the
+    ``(n,)`` ``sum_i x_ij - 1``.
+    """
+
+
+@dataclass(frozen=True)
+class GAPResult(LagrangianSolveResult):
+    """A standalone Lagrangian solve of a generalized assignment problem.
+
+    The fields of :class:`~ortools_lag.algorithms.lagrangian_solve.LagrangianSolveResult`, in
+    ``sense`` (``"min"`` or ``"max"``): ``bound`` is a lower bound (min) or an upper bound (max),
+    ``L(lam)`` at ``multipliers``, the ``(n,)`` ``lam`` of the rows ``sum_i x_ij - 1 == 0`` of the
+    min form (max: of ``-c``); ``objective`` is the cost (profit) of ``assignment``, ``inf``
+    (``-inf``) when no feasible one was found, and ``x`` its ``(m, n)`` 0/1 matrix (all zero
+    then); ``trace`` is in the min form. Besides:
+
+    Attributes
+    ----------
+    sense
+        ``"min"`` or ``"max"``.
+    assignment
+        ``(n,)`` the agent of each job (``-1`` when none was found).
+    """
+
+    sense: str
+    assignment: np.ndarray
 
 
 def gap_lagrangian(
@@ -314,6 +280,39 @@ def _local_search(
     return assign
 
 
+class _Incumbent:
+    """The best assignment found so far (min form).
+
+    A relaxed point is repaired when it is new and either violates no more assignment rows than
+    the closest point so far, or falls on every ``stride``-th call (``n / 40`` jobs apart), so
+    large instances do not spend their time in the heuristic.
+    """
+
+    def __init__(self, c: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+        self.c, self.a, self.b = c, a, b
+        self.assign = np.full(c.shape[1], -1, dtype=np.int64)
+        self.value = math.inf
+        self.seen: set[bytes] = set()
+        self.calls, self.closest = 0, c.shape[1] + 1
+        self.stride = max(1, round(c.shape[1] / 40))
+
+    def offer(self, x: np.ndarray) -> None:
+        self.calls += 1
+        key = np.packbits(x).tobytes()
+        violated = int(np.count_nonzero(x.sum(axis=0) != 1))
+        if key in self.seen or (violated > self.closest and self.calls % self.stride):
+            return
+        self.seen.add(key)
+        self.closest = min(self.closest, violated)
+        start = _repair(self.c, self.a, self.b, x)
+        if start is None:
+            return
+        assign = _local_search(self.c, self.a, self.b, start)
+        value = gap_objective(self.c, assign)
+        if value < self.value - 1e-9:
+            self.assign, self.value = assign, value
+
+
 def _kick(
     c: np.ndarray, a: np.ndarray, b: np.ndarray, assign: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
@@ -353,39 +352,6 @@ def _iterated_search(
             if val < best_v - 1e-9:
                 best, best_v = cand, val
     return best
-
-
-class _Incumbent:
-    """The best assignment found so far (min form).
-
-    A relaxed point is repaired when it is new and either violates no more assignment rows than
-    the closest point so far, or falls on every ``stride``-th call (``n / 40`` jobs apart), so
-    large instances do not spend their time in the heuristic.
-    """
-
-    def __init__(self, c: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
-        self.c, self.a, self.b = c, a, b
-        self.assign = np.full(c.shape[1], -1, dtype=np.int64)
-        self.value = math.inf
-        self.seen: set[bytes] = set()
-        self.calls, self.closest = 0, c.shape[1] + 1
-        self.stride = max(1, round(c.shape[1] / 40))
-
-    def offer(self, x: np.ndarray) -> None:
-        self.calls += 1
-        key = np.packbits(x).tobytes()
-        violated = int(np.count_nonzero(x.sum(axis=0) != 1))
-        if key in self.seen or (violated > self.closest and self.calls % self.stride):
-            return
-        self.seen.add(key)
-        self.closest = min(self.closest, violated)
-        start = _repair(self.c, self.a, self.b, x)
-        if start is None:
-            return
-        assign = _local_search(self.c, self.a, self.b, start)
-        value = gap_objective(self.c, assign)
-        if value < self.value - 1e-9:
-            self.assign, self.value = assign, value
 
 
 def solve_gap(

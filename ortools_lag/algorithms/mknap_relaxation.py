@@ -24,7 +24,6 @@ trust-region bundle shared by the standalone Lagrangian solves of this package).
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from dataclasses import dataclass
@@ -32,8 +31,12 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ortools_lag.algorithms.dual_bundle import DualTrace, maximize_dual
-from ortools_lag.errors import ModelError
+from ortools_lag.algorithms.dual_bundle import maximize_dual
+from ortools_lag.algorithms.lagrangian_solve import (
+    LagrangianOracleResult,
+    LagrangianSolveResult,
+    check_capacity_data,
+)
 
 __all__ = [
     "MKnapOracleResult",
@@ -44,26 +47,20 @@ __all__ = [
     "solve_mknap",
 ]
 
-log = logging.getLogger(__name__)
+
+def _mknap_arrays(profit: ArrayLike, weight: ArrayLike, capacity: ArrayLike) -> tuple:
+    p = np.asarray(profit, dtype=np.float64).ravel()
+    w = np.atleast_2d(np.asarray(weight, dtype=np.float64))
+    b = np.atleast_1d(np.asarray(capacity, dtype=np.float64))
+    check_capacity_data("mknap", w.shape == (b.size, p.size), profit=p, weight=w, capacity=b)
+    return p, w, b
 
 
 @dataclass(frozen=True)
-class MKnapOracleResult:
-    """The relaxed problem at multipliers ``mu``.
-
-    Attributes
-    ----------
-    value
-        ``L(mu) = -p x + mu (W x - b)`` at the minimiser (min form; ``-value`` bounds the maximum).
-    x
-        ``(n,)`` boolean: items with positive reduced profit ``p_j - mu W_j``.
-    subgradient
-        ``(m,)`` ``W x - b``.
-    """
-
-    value: float
-    x: np.ndarray
-    subgradient: np.ndarray
+class MKnapOracleResult(LagrangianOracleResult):
+    """The relaxed problem at multipliers ``mu``: ``value`` is ``L(mu) = -p x + mu (W x - b)`` at
+    the minimiser (min form; ``-value`` bounds the maximum), ``x`` the ``(n,)`` items with
+    positive reduced profit ``p_j - mu W_j`` and ``subgradient`` the ``(m,)`` ``W x - b``."""
 
     @property
     def upper_bound(self) -> float:
@@ -72,56 +69,16 @@ class MKnapOracleResult:
 
 
 @dataclass(frozen=True)
-class MKnapResult:
+class MKnapResult(LagrangianSolveResult):
     """A standalone Lagrangian solve of a multidimensional knapsack (max sense).
 
-    Attributes
-    ----------
-    bound
-        Upper bound on the maximum: ``-L(mu)`` at ``multipliers``.
-    objective
-        Profit of ``x``.
-    x
-        ``(n,)`` boolean: the best feasible packing found.
-    multipliers
-        ``(m,)`` ``mu >= 0`` of the capacity rows ``W x - b <= 0``.
-    gap
-        ``(bound - objective) / max(1, |objective|)``.
-    proven_optimal
-        Whether the bound meets the objective (rounded down first when profits are integers).
-    bound_method, point_method
-        What produced the bound and the point.
-    trace
-        The dual iterations (history arrays).
-    seconds
-        Wall time.
+    The fields of :class:`~ortools_lag.algorithms.lagrangian_solve.LagrangianSolveResult`:
+    ``bound`` is the upper bound ``-L(mu)`` on the maximum at ``multipliers``, the ``(m,)``
+    ``mu >= 0`` of the capacity rows ``W x - b <= 0``; ``objective`` is the profit of ``x``, the
+    ``(n,)`` boolean best feasible packing found; ``gap`` is ``(bound - objective) /
+    max(1, |objective|)`` and ``proven_optimal`` rounds the bound down first when the profits are
+    integers.
     """
-
-    bound: float
-    objective: float
-    x: np.ndarray
-    multipliers: np.ndarray
-    gap: float
-    proven_optimal: bool
-    bound_method: str
-    point_method: str
-    trace: DualTrace
-    seconds: float
-
-
-def _mknap_arrays(profit: ArrayLike, weight: ArrayLike, capacity: ArrayLike) -> tuple:
-    p = np.asarray(profit, dtype=np.float64).ravel()
-    w = np.atleast_2d(np.asarray(weight, dtype=np.float64))
-    b = np.atleast_1d(np.asarray(capacity, dtype=np.float64))
-    if w.shape != (b.size, p.size):
-        raise ModelError(
-            f"mknap shapes disagree: profit {p.shape}, weight {w.shape}, capacity {b.shape}"
-        )
-    if not (np.all(np.isfinite(p)) and np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
-        raise ModelError("mknap data must be finite")
-    if np.any(w < 0) or np.any(b < 0):
-        raise ModelError("mknap weights and capacities must be >= 0")
-    return p, w, b
 
 
 def mknap_lagrangian(

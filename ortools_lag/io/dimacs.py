@@ -38,7 +38,7 @@ import io
 import operator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
+from typing import TypeVar, Union
 
 import numpy as np
 from numpy.typing import NDArray
@@ -75,14 +75,12 @@ def _frozen(a: NDArray) -> NDArray:
 
 
 @dataclass(frozen=True, eq=False)
-class ShortestPathInstance:
-    """A DIMACS ``p sp`` instance: arcs ``tail[k] -> head[k]`` of length ``cost[k]`` (0-based)."""
+class _Arcs:
+    """What the three instances share: nodes ``0..n-1`` and arcs ``tail[k] -> head[k]``."""
 
     n: int
     tail: NDArray[np.int64]
     head: NDArray[np.int64]
-    cost: NDArray[np.float64]
-    name: str = "<string>"
 
     @property
     def m(self) -> int:
@@ -91,47 +89,40 @@ class ShortestPathInstance:
 
 
 @dataclass(frozen=True, eq=False)
-class MinCostFlowInstance:
+class ShortestPathInstance(_Arcs):
+    """A DIMACS ``p sp`` instance: arcs ``tail[k] -> head[k]`` of length ``cost[k]`` (0-based)."""
+
+    cost: NDArray[np.float64]
+    name: str = "<string>"
+
+
+@dataclass(frozen=True, eq=False)
+class MinCostFlowInstance(_Arcs):
     """A DIMACS ``p min`` instance: ``low <= x <= cap``, cost ``cost . x``, supplies ``supply``.
 
     ``supply[v] > 0`` at a source, ``< 0`` at a sink; conservation reads
     ``out(v) - in(v) == supply[v]``.
     """
 
-    n: int
-    tail: NDArray[np.int64]
-    head: NDArray[np.int64]
     low: NDArray[np.float64]
     cap: NDArray[np.float64]
     cost: NDArray[np.float64]
     supply: NDArray[np.float64]
     name: str = "<string>"
 
-    @property
-    def m(self) -> int:
-        """Number of arcs."""
-        return int(self.tail.size)
-
 
 @dataclass(frozen=True, eq=False)
-class MaxFlowInstance:
+class MaxFlowInstance(_Arcs):
     """A DIMACS ``p max`` instance: capacities ``cap``, 0-based ``source`` and ``sink``."""
 
-    n: int
-    tail: NDArray[np.int64]
-    head: NDArray[np.int64]
     cap: NDArray[np.float64]
     source: int
     sink: int
     name: str = "<string>"
 
-    @property
-    def m(self) -> int:
-        """Number of arcs."""
-        return int(self.tail.size)
-
 
 DimacsInstance = Union[ShortestPathInstance, MinCostFlowInstance, MaxFlowInstance]
+_Kind = TypeVar("_Kind", ShortestPathInstance, MinCostFlowInstance, MaxFlowInstance)
 
 
 @dataclass(frozen=True, eq=False)
@@ -376,66 +367,51 @@ def _read_bytes(path: str | Path) -> bytes:
 def read_dimacs(path: str | Path) -> DimacsInstance:
     """Read a DIMACS ``.gr`` / ``.min`` / ``.max`` file (``.gz`` too), typed by its problem line.
 
-    Examples
-    --------
-    >>> from pathlib import Path
-    >>> import tempfile
-    >>> f = Path(tempfile.mkdtemp()) / "tiny.max"
-    >>> _ = f.write_text("p max 2 1\\nn 1 s\\nn 2 t\\na 1 2 3\\n")
+    >>> from ortools_lag.io.text import example_file
+    >>> f = example_file("tiny.max", "p max 2 1\\nn 1 s\\nn 2 t\\na 1 2 3\\n")
     >>> read_dimacs(f).cap.tolist()
     [3.0]
     """
     return _parse(_read_bytes(path), str(path), None)
 
 
+def _read_kind(path: str | Path, kind: str, cls: type[_Kind]) -> _Kind:
+    """The file at ``path`` as a ``p <kind>`` instance (another problem line is an error)."""
+    out = _parse(_read_bytes(path), str(path), kind)
+    assert isinstance(out, cls)
+    return out
+
+
 def read_gr(path: str | Path) -> ShortestPathInstance:
     """Read a DIMACS shortest-path file (``p sp``, arcs ``a u v cost``).
 
-    Examples
-    --------
-    >>> from pathlib import Path
-    >>> import tempfile
-    >>> f = Path(tempfile.mkdtemp()) / "tiny.gr"
-    >>> _ = f.write_text("p sp 2 1\\na 1 2 3\\n")
+    >>> from ortools_lag.io.text import example_file
+    >>> f = example_file("tiny.gr", "p sp 2 1\\na 1 2 3\\n")
     >>> read_gr(f).cost.tolist()
     [3.0]
     """
-    out = _parse(_read_bytes(path), str(path), "sp")
-    assert isinstance(out, ShortestPathInstance)
-    return out
+    return _read_kind(path, "sp", ShortestPathInstance)
 
 
 def read_min(path: str | Path) -> MinCostFlowInstance:
     """Read a DIMACS min-cost-flow file (``p min``, ``n id supply``, ``a u v low cap cost``).
 
-    Examples
-    --------
-    >>> from pathlib import Path
-    >>> import tempfile
-    >>> f = Path(tempfile.mkdtemp()) / "tiny.min"
-    >>> _ = f.write_text("p min 2 1\\nn 1 4\\nn 2 -4\\na 1 2 0 9 2\\n")
+    >>> from ortools_lag.io.text import example_file
+    >>> f = example_file("tiny.min", "p min 2 1\\nn 1 4\\nn 2 -4\\na 1 2 0 9 2\\n")
     >>> g = read_min(f)
     >>> (g.supply.tolist(), g.cap.tolist(), g.cost.tolist())
     ([4.0, -4.0], [9.0], [2.0])
     """
-    out = _parse(_read_bytes(path), str(path), "min")
-    assert isinstance(out, MinCostFlowInstance)
-    return out
+    return _read_kind(path, "min", MinCostFlowInstance)
 
 
 def read_max(path: str | Path) -> MaxFlowInstance:
     """Read a DIMACS max-flow file (``p max``, ``n id s``, ``n id t``, ``a u v cap``).
 
-    Examples
-    --------
-    >>> from pathlib import Path
-    >>> import tempfile
-    >>> f = Path(tempfile.mkdtemp()) / "tiny.max"
-    >>> _ = f.write_text("p max 2 1\\nn 2 t\\nn 1 s\\na 1 2 3\\n")
+    >>> from ortools_lag.io.text import example_file
+    >>> f = example_file("tiny.max", "p max 2 1\\nn 2 t\\nn 1 s\\na 1 2 3\\n")
     >>> g = read_max(f)
     >>> (g.source, g.sink)
     (0, 1)
     """
-    out = _parse(_read_bytes(path), str(path), "max")
-    assert isinstance(out, MaxFlowInstance)
-    return out
+    return _read_kind(path, "max", MaxFlowInstance)

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ortools_lag.io.number_tokens import NumberTokens, read_problems
-from ortools_lag.io.text import read_text, select_problem
+from ortools_lag.io.number_tokens import NumberTokens, parse_problem, parse_problems
+from ortools_lag.io.text import parse_file
 
 __all__ = ["GAPInstance", "NumberTokens", "count_gap", "parse_gap", "read_gap", "read_gap_all"]
 
@@ -71,78 +71,44 @@ def _read_one(tok: NumberTokens, k: int, name: str) -> GAPInstance:
     return GAPInstance(cost=cost, weight=weight, capacity=capacity, name=f"{name}-{k}")
 
 
-def _all(text: str, source: str) -> list[GAPInstance]:
-    return read_problems(NumberTokens(text, source), _read_one)
-
-
 def parse_gap(text: str, problem: int = 1, source: str = "<string>") -> GAPInstance:
     """Parse the ``problem``-th (1-based) GAP problem of an OR-Library gap text.
 
-    Parameters
-    ----------
-    text
-        The file contents.
-    problem
-        Which problem, 1-based.
-    source
-        The name used in error messages.
+    ``source`` names the text in error messages; the sense (min or max) is the caller's choice.
 
-    Returns
-    -------
-    GAPInstance
-
-    Examples
-    --------
     >>> parse_gap("1 1 2 3 4 5 6 7", source="t.txt").shape
     (1, 2)
     """
-    problems = _all(text, source)
-    return select_problem(problems, problem, source)
+    return parse_problem(text, problem, source, _read_one)
 
 
 def read_gap(path: str | Path, problem: int = 1) -> GAPInstance:
     """Read the ``problem``-th (1-based) problem of an OR-Library gap file.
 
-    Examples
-    --------
-    >>> from pathlib import Path
-    >>> import tempfile
-    >>> p = Path(tempfile.mkdtemp()) / "g.txt"
-    >>> _ = p.write_text("2\\n1 1\\n5\\n2\\n3\\n1 1\\n7\\n1\\n1\\n")
+    >>> from ortools_lag.io.text import example_file
+    >>> p = example_file("g.txt", "2\\n1 1\\n5\\n2\\n3\\n1 1\\n7\\n1\\n1\\n")
     >>> read_gap(p, problem=2).cost.tolist()
     [[7.0]]
     """
-    path = Path(path)
-    return parse_gap(read_text(path), problem=problem, source=str(path))
+    return parse_file(path, lambda text, source: parse_gap(text, problem, source))
 
 
 def read_gap_all(path: str | Path) -> list[GAPInstance]:
     """Read every problem of an OR-Library gap file, in order.
 
-    Examples
-    --------
-    >>> from pathlib import Path
-    >>> import tempfile
-    >>> p = Path(tempfile.mkdtemp()) / "g.txt"
-    >>> _ = p.write_text("2\\n1 1\\n5\\n2\\n3\\n1 1\\n7\\n1\\n1\\n")
+    >>> from ortools_lag.io.text import example_file
+    >>> p = example_file("g.txt", "2\\n1 1\\n5\\n2\\n3\\n1 1\\n7\\n1\\n1\\n")
     >>> [g.name for g in read_gap_all(p)]
     ['g-1', 'g-2']
     """
-    path = Path(path)
-    return _all(read_text(path), str(path))
+    return parse_file(path, lambda text, source: parse_problems(text, source, _read_one))
 
 
 def count_gap(path: str | Path) -> int:
     """How many problems an OR-Library gap file holds (the first number of the file).
 
-    Examples
-    --------
-    >>> from pathlib import Path
-    >>> import tempfile
-    >>> p = Path(tempfile.mkdtemp()) / "g.txt"
-    >>> _ = p.write_text("1 1 1 4 2 3")
-    >>> count_gap(p)
+    >>> from ortools_lag.io.text import example_file
+    >>> count_gap(example_file("g.txt", "1 1 1 4 2 3"))
     1
     """
-    path = Path(path)
-    return NumberTokens(read_text(path), str(path)).int("problems", minimum=1)
+    return parse_file(path, lambda text, source: NumberTokens(text, source).int("problems", 1))

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ortools_lag.io.number_tokens import NumberTokens, read_problems
-from ortools_lag.io.text import read_text, select_problem
+from ortools_lag.io.number_tokens import NumberTokens, parse_problem, parse_problems
+from ortools_lag.io.text import parse_file
 
 __all__ = ["MKnapInstance", "parse_mknap", "read_mknap", "read_mknap_all"]
 
@@ -69,49 +69,34 @@ def _read_one(tok: NumberTokens, k: int, stem: str) -> MKnapInstance:
     )
 
 
-def _all(text: str, source: str) -> list[MKnapInstance]:
-    return read_problems(NumberTokens(text, source), _read_one)
-
-
 def parse_mknap(text: str, problem: int = 1, source: str = "<string>") -> MKnapInstance:
     """Parse the ``problem``-th (1-based) problem of an OR-Library mknap text.
 
-    Examples
-    --------
+    Its published optimum comes with it (``None`` when the file gives 0); ``source`` names the
+    text in error messages.
+
     >>> parse_mknap("1 1 1 0 7 2 3").optimum is None
     True
     """
-    problems = _all(text, source)
-    return select_problem(problems, problem, source)
+    return parse_problem(text, problem, source, _read_one)
 
 
 def read_mknap(path: str | Path, problem: int = 1) -> MKnapInstance:
     """Read the ``problem``-th (1-based) problem of an OR-Library mknap file.
 
-    Examples
-    --------
-    >>> from pathlib import Path
-    >>> import tempfile
-    >>> p = Path(tempfile.mkdtemp()) / "m.txt"
-    >>> _ = p.write_text("1\\n2 1 5\\n3 5\\n2 3\\n4\\n")
-    >>> read_mknap(p).optimum
+    >>> from ortools_lag.io.text import example_file
+    >>> read_mknap(example_file("m.txt", "1\\n2 1 5\\n3 5\\n2 3\\n4\\n")).optimum
     5.0
     """
-    path = Path(path)
-    return parse_mknap(read_text(path), problem=problem, source=str(path))
+    return parse_file(path, lambda text, source: parse_mknap(text, problem, source))
 
 
 def read_mknap_all(path: str | Path) -> list[MKnapInstance]:
     """Read every problem of an OR-Library mknap file, in order.
 
-    Examples
-    --------
-    >>> from pathlib import Path
-    >>> import tempfile
-    >>> p = Path(tempfile.mkdtemp()) / "m.txt"
-    >>> _ = p.write_text("2\\n1 1 0\\n3\\n2\\n4\\n1 1 0\\n1\\n1\\n1\\n")
+    >>> from ortools_lag.io.text import example_file
+    >>> p = example_file("m.txt", "2\\n1 1 0\\n3\\n2\\n4\\n1 1 0\\n1\\n1\\n1\\n")
     >>> [q.profit.tolist() for q in read_mknap_all(p)]
     [[3.0], [1.0]]
     """
-    path = Path(path)
-    return _all(read_text(path), str(path))
+    return parse_file(path, lambda text, source: parse_problems(text, source, _read_one))

@@ -1,9 +1,11 @@
 """Numbers of OR-Library text files, with the line of every token for error messages.
 
 :class:`NumberTokens` reads a whitespace-separated number stream in order (the ``gap``,
-``mknap``, ``rcsp`` and ``rudy`` readers); :func:`parse_numbers` and :func:`token_line` read a
-whole file at once (``scp``, ``ufl``); :func:`read_problems` reads the ``P`` problems of a
-multi-problem file.
+``mknap``, ``rcsp`` and ``rudy`` readers), rows that start with two vertices included;
+:func:`parse_numbers` and :func:`token_line` read a whole file at once (``scp``, ``ufl``), and
+:func:`need_numbers` and :func:`integer_token` check its counts; :func:`read_problems` reads the
+``P`` problems of a multi-problem file, :func:`parse_problems` and :func:`parse_problem` all or
+one of them from its text.
 
 >>> parse_numbers("1 2 capacity 3", allow_word="capacity").tolist()
 [1.0, 2.0, nan, 3.0]
@@ -11,6 +13,7 @@ multi-problem file.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -18,8 +21,18 @@ from typing import TypeVar
 import numpy as np
 
 from ortools_lag.errors import SpecError
+from ortools_lag.io.text import select_problem
 
-__all__ = ["NumberTokens", "parse_numbers", "read_problems", "token_line"]
+__all__ = [
+    "NumberTokens",
+    "integer_token",
+    "need_numbers",
+    "parse_numbers",
+    "parse_problem",
+    "parse_problems",
+    "read_problems",
+    "token_line",
+]
 
 T = TypeVar("T")
 
@@ -51,6 +64,48 @@ def parse_numbers(text: str, file: str = "<string>", allow_word: str | None = No
         ) from None
 
 
+def need_numbers(values: np.ndarray, count: int, text: str, file: str, what: str) -> None:
+    """Raise :class:`~ortools_lag.errors.SpecError` (at the last line) when ``values``, the numbers
+    of ``text``, are fewer than ``count``: the file ends before ``what``.
+
+    >>> need_numbers(parse_numbers("1 2\\n3"), 4, "1 2\\n3", "f.txt", "the costs")
+    Traceback (most recent call last):
+    ...
+    ortools_lag.errors.SpecError: f.txt:2: file ends early: expected the costs
+    """
+    if values.size < count:
+        raise SpecError(
+            f"file ends early: expected {what}", file=file, line=token_line(text, values.size)
+        )
+
+
+def integer_token(
+    values: np.ndarray,
+    index: int,
+    text: str,
+    file: str,
+    what: str,
+    lo: int = 1,
+    hi: int | None = None,
+) -> int:
+    """Number ``index`` of ``values`` (those of ``text``) as an integer in ``lo..hi``; else a
+    :class:`~ortools_lag.errors.SpecError` at its line (without ``hi``: a positive integer).
+
+    >>> integer_token(parse_numbers("3 2.5"), 1, "3 2.5", "f.txt", "n", 1, 10)
+    Traceback (most recent call last):
+    ...
+    ortools_lag.errors.SpecError: f.txt:1: n must be an integer in 1..10, found 2.5
+    """
+    value = values[index]
+    top = math.inf if hi is None else hi
+    if not math.isfinite(value) or value != int(value) or not lo <= value <= top:
+        need = "a positive integer" if hi is None else f"an integer in {lo}..{hi}"
+        raise SpecError(
+            f"{what} must be {need}, found {value:g}", file=file, line=token_line(text, index)
+        )
+    return int(value)
+
+
 def _is_number(token: str) -> bool:
     try:
         float(token)
@@ -71,6 +126,24 @@ def read_problems(tok: NumberTokens, read_one: Callable[[NumberTokens, int, str]
     problems = [read_one(tok, k, stem) for k in range(1, count + 1)]
     tok.expect_end(f"the {count} problems announced on line 1")
     return problems
+
+
+def parse_problems(
+    text: str, source: str, read_one: Callable[[NumberTokens, int, str], T]
+) -> list[T]:
+    """Every problem of a multi-problem ``text`` (``source`` names it), read by ``read_one``."""
+    return read_problems(NumberTokens(text, source), read_one)
+
+
+def parse_problem(
+    text: str, problem: int, source: str, read_one: Callable[[NumberTokens, int, str], T]
+) -> T:
+    """The ``problem``-th (1-based) problem of a multi-problem ``text``, read by ``read_one``.
+
+    >>> parse_problem("2 7 8", 2, "f.txt", lambda t, k, stem: t.int("x"))
+    8
+    """
+    return select_problem(parse_problems(text, source, read_one), problem, source)
 
 
 class NumberTokens:
@@ -155,6 +228,36 @@ class NumberTokens:
         if np.any(out < 0):
             raise SpecError(f"{what} must be >= 0", file=self.source, line=first_line, field=field)
         return out
+
+    def vertex_rows(
+        self, count: int, width: int, n: int, field: str, noun: str
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Read ``count`` rows of ``width`` numbers, each starting with two vertices in ``1..n``.
+
+        Returns the ``(count,)`` first and second vertices, 0-based, and the
+        ``(count, width - 2)`` rest; a vertex out of range raises ``SpecError`` at its row
+        (``noun`` and ``field`` name it).
+
+        >>> tails, heads, rest = NumberTokens("1 2 5\\n2 3 6").vertex_rows(2, 3, 3, "edges", "edge")
+        >>> tails.tolist(), heads.tolist(), rest.tolist()
+        ([0, 1], [1, 2], [[5.0], [6.0]])
+        """
+        start = self.pos
+        block = self.floats(count * width, field).reshape(count, width)
+        ends = block[:, :2]
+        bad = np.flatnonzero(np.any((ends != np.round(ends)) | (ends < 1) | (ends > n), axis=1))
+        if bad.size:
+            row = int(bad[0])
+            self.pos = start + row * width
+            raise SpecError(
+                f"{noun} {row + 1}: vertices must be integers in 1..{n}, found "
+                f"{ends[row, 0]:g} {ends[row, 1]:g}",
+                file=self.source,
+                line=self.line(),
+                field=f"{field}[{row + 1}]",
+            )
+        ij = ends.astype(np.int64) - 1
+        return ij[:, 0].copy(), ij[:, 1].copy(), block[:, 2:]
 
     def ints(self, count: int, field: str, minimum: int | None = None) -> np.ndarray:
         """Read ``count`` integers (at least ``minimum`` when given)."""

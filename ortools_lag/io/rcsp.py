@@ -24,7 +24,7 @@ import numpy as np
 
 from ortools_lag.errors import SpecError
 from ortools_lag.io.number_tokens import NumberTokens
-from ortools_lag.io.text import read_text
+from ortools_lag.io.text import parse_file
 
 __all__ = ["RCSPInstance", "parse_rcsp", "read_rcsp"]
 
@@ -72,40 +72,9 @@ class RCSPInstance:
         return self.n - 1
 
 
-def _arcs(tok: NumberTokens, n: int, m: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-    start = tok.pos
-    block = tok.floats(m * (3 + k), "arcs").reshape(m, 3 + k)
-    ends = block[:, :2]
-    bad = np.flatnonzero(np.any((ends != np.round(ends)) | (ends < 1) | (ends > n), axis=1))
-    if bad.size:
-        row = int(bad[0])
-        tok.pos = start + row * (3 + k)
-        raise SpecError(
-            f"arc {row + 1}: vertices must be integers in 1..{n}, found "
-            f"{ends[row, 0]:g} {ends[row, 1]:g}",
-            file=tok.source,
-            line=tok.line(),
-            field=f"arcs[{row + 1}]",
-        )
-    return ends.astype(np.int64) - 1, block[:, 2:]
-
-
 def parse_rcsp(text: str, source: str = "<string>") -> RCSPInstance:
-    """Parse an OR-Library rcsp text.
+    """Parse an OR-Library rcsp text (``source`` names it in errors and gives the instance's name).
 
-    Parameters
-    ----------
-    text
-        The file contents.
-    source
-        The name used in error messages.
-
-    Returns
-    -------
-    RCSPInstance
-
-    Examples
-    --------
     >>> parse_rcsp("2 1 1 0 9 0 0 1 2 3 4").arc_resources.tolist()
     [[4.0]]
     """
@@ -125,12 +94,12 @@ def parse_rcsp(text: str, source: str = "<string>") -> RCSPInstance:
             field="upper",
         )
     vertex = tok.floats(n * k, "vertex_resources").reshape(n, k)
-    ends, rest = _arcs(tok, n, m, k)
+    tails, heads, rest = tok.vertex_rows(m, 3 + k, n, "arcs", "arc")
     tok.expect_end(f"the {m} arcs announced on line 1")
     return RCSPInstance(
         n=n,
-        tails=ends[:, 0].copy(),
-        heads=ends[:, 1].copy(),
+        tails=tails,
+        heads=heads,
         cost=rest[:, 0].copy(),
         arc_resources=rest[:, 1:].copy(),
         vertex_resources=vertex,
@@ -143,14 +112,8 @@ def parse_rcsp(text: str, source: str = "<string>") -> RCSPInstance:
 def read_rcsp(path: str | Path) -> RCSPInstance:
     """Read an OR-Library rcsp file.
 
-    Examples
-    --------
-    >>> from pathlib import Path
-    >>> import tempfile
-    >>> p = Path(tempfile.mkdtemp()) / "r.txt"
-    >>> _ = p.write_text("2 1 1\\n0\\n9\\n0\\n0\\n1 2 3 4\\n")
-    >>> read_rcsp(p).cost.tolist()
+    >>> from ortools_lag.io.text import example_file
+    >>> read_rcsp(example_file("r.txt", "2 1 1\\n0\\n9\\n0\\n0\\n1 2 3 4\\n")).cost.tolist()
     [3.0]
     """
-    path = Path(path)
-    return parse_rcsp(read_text(path), source=str(path))
+    return parse_file(path, parse_rcsp)

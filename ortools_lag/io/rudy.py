@@ -22,9 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ortools_lag.errors import SpecError
 from ortools_lag.io.number_tokens import NumberTokens
-from ortools_lag.io.text import read_text
+from ortools_lag.io.text import parse_file
 
 __all__ = ["RudyGraph", "parse_rudy", "read_rudy"]
 
@@ -60,62 +59,24 @@ class RudyGraph:
 
 
 def parse_rudy(text: str, source: str = "<string>") -> RudyGraph:
-    """Parse a rudy / Gset edge list.
+    """Parse a rudy / Gset edge list; ``source`` names it in errors and gives the graph's name.
 
-    Parameters
-    ----------
-    text
-        The file contents.
-    source
-        The name used in error messages.
-
-    Returns
-    -------
-    RudyGraph
-
-    Examples
-    --------
     >>> parse_rudy("2 1 1 2 5").weights.tolist()
     [5.0]
     """
     tok = NumberTokens(text, source)
     n = tok.int("n", minimum=1)
     m = tok.int("m", minimum=0)
-    start = tok.pos
-    block = tok.floats(3 * m, "edges").reshape(m, 3)
-    ends = block[:, :2]
-    bad = np.flatnonzero(np.any((ends != np.round(ends)) | (ends < 1) | (ends > n), axis=1))
-    if bad.size:
-        row = int(bad[0])
-        tok.pos = start + 3 * row
-        raise SpecError(
-            f"edge {row + 1}: vertices must be integers in 1..{n}, found "
-            f"{ends[row, 0]:g} {ends[row, 1]:g}",
-            file=source,
-            line=tok.line(),
-            field=f"edges[{row + 1}]",
-        )
+    tails, heads, rest = tok.vertex_rows(m, 3, n, "edges", "edge")
     tok.expect_end(f"the {m} edges announced on line 1")
-    ij = ends.astype(np.int64) - 1
-    return RudyGraph(
-        n=n,
-        tails=ij[:, 0].copy(),
-        heads=ij[:, 1].copy(),
-        weights=block[:, 2].copy(),
-        name=Path(source).stem,
-    )
+    return RudyGraph(n, tails, heads, weights=rest[:, 0].copy(), name=Path(source).stem)
 
 
 def read_rudy(path: str | Path) -> RudyGraph:
     """Read a rudy / Gset edge-list file.
 
-    Examples
-    --------
-    >>> import tempfile
-    >>> p = Path(tempfile.mkdtemp()) / "g.txt"
-    >>> _ = p.write_text("3 3\\n1 2 1\\n2 3 1\\n1 3 1\\n")
-    >>> float(read_rudy(p).matrix().sum())
+    >>> from ortools_lag.io.text import example_file
+    >>> float(read_rudy(example_file("g.txt", "3 3\\n1 2 1\\n2 3 1\\n1 3 1\\n")).matrix().sum())
     6.0
     """
-    path = Path(path)
-    return parse_rudy(read_text(path), source=str(path))
+    return parse_file(path, parse_rudy)

@@ -24,10 +24,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from ortools_lag.errors import SpecError
-from ortools_lag.io.number_tokens import parse_numbers, token_line
-from ortools_lag.io.text import read_text
+from ortools_lag.io.number_tokens import integer_token, need_numbers, parse_numbers, token_line
+from ortools_lag.io.text import parse_file_named
 
-__all__ = ["SetCoverInstance", "parse_scp", "read_scp", "token_line"]
+__all__ = ["SetCoverInstance", "parse_scp", "read_scp"]
 
 
 @dataclass(frozen=True)
@@ -54,32 +54,15 @@ class SetCoverInstance:
         return (int(self.matrix.shape[0]), int(self.matrix.shape[1]))
 
 
-def _need(values: np.ndarray, end: int, text: str, file: str, what: str) -> None:
-    if values.size < end:
-        raise SpecError(
-            f"file ends early: expected {what}", file=file, line=token_line(text, values.size)
-        )
-
-
-def _integer(value: float, index: int, text: str, file: str, what: str, lo: int, hi: int) -> int:
-    if value != int(value) or not lo <= value <= hi:
-        raise SpecError(
-            f"{what} must be an integer in {lo}..{hi}, found {value:g}",
-            file=file,
-            line=token_line(text, index),
-        )
-    return int(value)
-
-
 def _rows(values: np.ndarray, start: int, m: int, n: int, text: str, file: str) -> np.ndarray:
     """Parse the ``m`` row blocks from token ``start``; returns ``(rows, cols)`` 0-based."""
     counts = np.empty(m, dtype=np.int64)
     pos = start
     for i in range(m):  # one step per row block: the blocks have variable length
-        _need(values, pos + 1, text, file, f"the column count of row {i + 1}")
-        counts[i] = _integer(values[pos], pos, text, file, f"column count of row {i + 1}", 1, n)
+        need_numbers(values, pos + 1, text, file, f"the column count of row {i + 1}")
+        counts[i] = integer_token(values, pos, text, file, f"column count of row {i + 1}", 1, n)
         pos += 1 + int(counts[i])
-    _need(values, pos, text, file, f"the columns of row {m}")
+    need_numbers(values, pos, text, file, f"the columns of row {m}")
     if values.size > pos:
         raise SpecError(
             f"{values.size - pos} unexpected numbers after row {m}",
@@ -103,36 +86,19 @@ def _rows(values: np.ndarray, start: int, m: int, n: int, text: str, file: str) 
 
 
 def parse_scp(text: str, *, file: str = "<string>", name: str = "scp") -> SetCoverInstance:
-    """Parse the text of an OR-Library ``scp`` file.
+    """The instance ``name`` in the text of an OR-Library ``scp`` file (``file``: for errors).
 
-    Parameters
-    ----------
-    text
-        The file's content.
-    file
-        Name used in error messages.
-    name
-        Name of the instance.
+    Non-numbers, a wrong count, a column index out of range or a row with no column raise
+    :class:`~ortools_lag.errors.SpecError`.
 
-    Returns
-    -------
-    SetCoverInstance
-
-    Raises
-    ------
-    SpecError
-        Non-numbers, a wrong count, a column index out of range, a row with no column.
-
-    Examples
-    --------
     >>> parse_scp("1 2\\n5 4\\n2 1 2").costs.tolist()
     [5.0, 4.0]
     """
     values = parse_numbers(text, file)
-    _need(values, 2, text, file, "m n")
-    m = _integer(values[0], 0, text, file, "m (rows)", 1, 10**8)
-    n = _integer(values[1], 1, text, file, "n (columns)", 1, 10**8)
-    _need(values, 2 + n, text, file, f"{n} column costs")
+    need_numbers(values, 2, text, file, "m n")
+    m = integer_token(values, 0, text, file, "m (rows)", 1, 10**8)
+    n = integer_token(values, 1, text, file, "n (columns)", 1, 10**8)
+    need_numbers(values, 2 + n, text, file, f"{n} column costs")
     costs = values[2 : 2 + n].copy()
     if not np.isfinite(costs).all():
         raise SpecError("column costs must be finite", file=file, line=token_line(text, 2))
@@ -144,16 +110,10 @@ def parse_scp(text: str, *, file: str = "<string>", name: str = "scp") -> SetCov
 
 
 def read_scp(path: str | Path) -> SetCoverInstance:
-    """Read an OR-Library ``scp`` file (see :func:`parse_scp`).
+    """Read an OR-Library ``scp`` file, named by its stem (see :func:`parse_scp`).
 
-    Examples
-    --------
-    >>> import tempfile
-    >>> p = Path(tempfile.mkdtemp()) / "tiny.txt"
-    >>> _ = p.write_text("2 2\\n1 1\\n1 1\\n1 2\\n")
-    >>> read_scp(p).shape
+    >>> from ortools_lag.io.text import example_file
+    >>> read_scp(example_file("tiny.txt", "2 2\\n1 1\\n1 1\\n1 2\\n")).shape
     (2, 2)
     """
-    path = Path(path)
-    text = read_text(path)
-    return parse_scp(text, file=str(path), name=path.stem)
+    return parse_file_named(path, parse_scp)

@@ -1,6 +1,9 @@
 """Reading instance files as text, with errors that name the file.
 
->>> from pathlib import Path
+:func:`read_text` reads a file; :func:`parse_file` and :func:`parse_file_named` hand its text and
+its name to a parser (the ``read_*`` functions of the readers); :func:`select_problem` picks one
+problem of a multi-problem file; :func:`example_file` writes the small files of the examples.
+
 >>> read_text(Path("no/such/file.txt"))
 Traceback (most recent call last):
 ...
@@ -9,13 +12,14 @@ ortools_lag.errors.SpecError: no/such/file.txt: cannot read: No such file or dir
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 from ortools_lag.errors import SpecError
 
-__all__ = ["read_text", "select_problem"]
+__all__ = ["example_file", "parse_file", "parse_file_named", "read_text", "select_problem"]
 
 T = TypeVar("T")
 
@@ -28,6 +32,38 @@ def read_text(path: str | Path) -> str:
         raise SpecError(f"cannot read: {exc.strerror or exc}", file=str(path)) from exc
     except UnicodeDecodeError as exc:
         raise SpecError(f"not a text file: {exc.reason}", file=str(path)) from exc
+
+
+def parse_file(path: str | Path, parse: Callable[[str, str], T]) -> T:
+    """``parse(text, name)`` of the file at ``path``: its text, and the name its errors give.
+
+    >>> parse_file(example_file("n.txt", "4 2"), lambda text, name: (text, Path(name).name))
+    ('4 2', 'n.txt')
+    """
+    file = Path(path)
+    return parse(read_text(file), str(file))
+
+
+def parse_file_named(path: str | Path, parse: Callable[..., T]) -> T:
+    """``parse(text, file=name, name=stem)`` of the file at ``path``: for the parsers that name
+    the instance after the file's stem (``scp``, ``ufl``).
+
+    >>> parse_file_named(example_file("a.txt", "1"), lambda text, file, name: (text, name))
+    ('1', 'a')
+    """
+    path = Path(path)
+    return parse(read_text(path), file=str(path), name=path.stem)
+
+
+def example_file(name: str, text: str) -> Path:
+    """A new file ``name`` holding ``text`` in a fresh temporary folder (for the examples).
+
+    >>> example_file("t.txt", "1 2").read_text()
+    '1 2'
+    """
+    path = Path(tempfile.mkdtemp()) / name
+    path.write_text(text)
+    return path
 
 
 def select_problem(problems: Sequence[T], problem: int, source: str) -> T:

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from ortools_lag.errors import SpecError
-from ortools_lag.io.text import read_text
+from ortools_lag.io.text import parse_file
 
 __all__ = [
     "WEIGHT_FORMATS",
@@ -435,28 +435,12 @@ def _fixed_edges(sections: dict[str, _Section], n: int, file: str) -> np.ndarray
 def parse_tsplib(
     text: str, *, file: str = "<string>", max_dimension: int = 20_000
 ) -> TSPLIBInstance:
-    """Parse the text of a TSPLIB ``.tsp`` (or ``.atsp``) file.
+    """Parse the text of a TSPLIB ``.tsp`` (or ``.atsp``) file, named ``file`` in errors.
 
-    Parameters
-    ----------
-    text
-        The file's content.
-    file
-        Name used in error messages.
-    max_dimension
-        Largest ``DIMENSION`` accepted (the weights are held as a dense matrix).
+    The weights are held as a dense matrix: a ``DIMENSION`` above ``max_dimension`` is refused,
+    as are a missing or malformed field, an unsupported weight type or format and a wrong count
+    (:class:`~ortools_lag.errors.SpecError`).
 
-    Returns
-    -------
-    TSPLIBInstance
-
-    Raises
-    ------
-    SpecError
-        A missing or malformed field, an unsupported weight type or format, a wrong count.
-
-    Examples
-    --------
     >>> text = "DIMENSION: 3\\nEDGE_WEIGHT_TYPE: EXPLICIT\\n"
     >>> text += "EDGE_WEIGHT_FORMAT: UPPER_ROW\\nEDGE_WEIGHT_SECTION\\n1 2\\n3\\nEOF\\n"
     >>> parse_tsplib(text).weights.tolist()
@@ -501,40 +485,22 @@ def parse_tsplib(
 def read_tsplib(path: str | Path, *, max_dimension: int = 20_000) -> TSPLIBInstance:
     """Read a TSPLIB ``.tsp`` file (see :func:`parse_tsplib`).
 
-    Examples
-    --------
-    >>> from pathlib import Path
-    >>> import tempfile
-    >>> p = Path(tempfile.mkdtemp()) / "two.tsp"
+    >>> from ortools_lag.io.text import example_file
     >>> text = "DIMENSION: 2\\nEDGE_WEIGHT_TYPE: ATT\\nNODE_COORD_SECTION\\n1 0 0\\n2 10 0\\n"
-    >>> _ = p.write_text(text)
-    >>> read_tsplib(p).weights[0, 1]  # sqrt(100/10) = 3.16 -> 3 < 3.16 -> 4
+    >>> read_tsplib(example_file("two.tsp", text)).weights[0, 1]  # sqrt(10) = 3.16 -> 3 < 3.16 -> 4
     np.int64(4)
     """
-    path = Path(path)
-    text = read_text(path)
-    return parse_tsplib(text, file=str(path), max_dimension=max_dimension)
+    return parse_file(
+        path, lambda text, file: parse_tsplib(text, file=file, max_dimension=max_dimension)
+    )
 
 
 def parse_tour(text: str, *, file: str = "<string>", dimension: int | None = None) -> np.ndarray:
-    """Parse a TSPLIB ``.tour`` file into a 0-based permutation.
+    """Parse a TSPLIB ``.tour`` file into a 0-based permutation (``int64``, in tour order).
 
-    Parameters
-    ----------
-    text
-        The file's content: a header and a ``TOUR_SECTION`` of 1-based nodes ended by ``-1``.
-    file
-        Name used in error messages.
-    dimension
-        Expected number of nodes; defaults to the file's ``DIMENSION``.
+    The text is a header and a ``TOUR_SECTION`` of 1-based nodes ended by ``-1``; ``dimension``,
+    the number of nodes, defaults to the file's ``DIMENSION``; ``file`` names it in errors.
 
-    Returns
-    -------
-    numpy.ndarray
-        ``int64`` array of the ``n`` nodes in tour order, 0-based.
-
-    Examples
-    --------
     >>> parse_tour("DIMENSION : 3\\nTOUR_SECTION\\n1 3\\n2\\n-1\\nEOF\\n").tolist()
     [0, 2, 1]
     """
@@ -562,15 +528,9 @@ def parse_tour(text: str, *, file: str = "<string>", dimension: int | None = Non
 def read_tour(path: str | Path, *, dimension: int | None = None) -> np.ndarray:
     """Read a TSPLIB ``.tour`` / ``.opt.tour`` file (see :func:`parse_tour`).
 
-    Examples
-    --------
-    >>> from pathlib import Path
-    >>> import tempfile
-    >>> p = Path(tempfile.mkdtemp()) / "t.opt.tour"
-    >>> _ = p.write_text("TYPE : TOUR\\nDIMENSION : 2\\nTOUR_SECTION\\n2\\n1\\n-1\\n")
+    >>> from ortools_lag.io.text import example_file
+    >>> p = example_file("t.opt.tour", "TYPE : TOUR\\nDIMENSION : 2\\nTOUR_SECTION\\n2\\n1\\n-1\\n")
     >>> read_tour(p).tolist()
     [1, 0]
     """
-    path = Path(path)
-    text = read_text(path)
-    return parse_tour(text, file=str(path), dimension=dimension)
+    return parse_file(path, lambda text, file: parse_tour(text, file=file, dimension=dimension))

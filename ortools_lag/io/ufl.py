@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from ortools_lag.errors import SpecError
-from ortools_lag.io.number_tokens import parse_numbers, token_line
-from ortools_lag.io.text import read_text
+from ortools_lag.io.number_tokens import integer_token, need_numbers, parse_numbers, token_line
+from ortools_lag.io.text import parse_file, parse_file_named
 
 __all__ = ["FacilityLocationInstance", "parse_ufl", "parse_ufl_opt", "read_ufl", "read_ufl_opt"]
 
@@ -60,43 +60,16 @@ class FacilityLocationInstance:
 
 
 def _count(values: np.ndarray, index: int, text: str, file: str, what: str) -> int:
-    if values.size <= index:
-        raise SpecError(
-            f"file ends early: expected {what}", file=file, line=token_line(text, index)
-        )
-    value = values[index]
-    if not np.isfinite(value) or value != int(value) or value < 1:
-        raise SpecError(
-            f"{what} must be a positive integer, found {value:g}",
-            file=file,
-            line=token_line(text, index),
-        )
-    return int(value)
+    need_numbers(values, index + 1, text, file, what)
+    return integer_token(values, index, text, file, what)
 
 
 def parse_ufl(text: str, *, file: str = "<string>", name: str = "ufl") -> FacilityLocationInstance:
-    """Parse the text of an OR-Library ``cap`` file as an uncapacitated instance.
+    """The uncapacitated instance ``name`` in the text of an OR-Library ``cap`` file.
 
-    Parameters
-    ----------
-    text
-        The file's content.
-    file
-        Name used in error messages.
-    name
-        Name of the instance.
+    ``file`` names the text in errors: non-numbers, a wrong count, a negative or non-finite cost
+    raise :class:`~ortools_lag.errors.SpecError`.
 
-    Returns
-    -------
-    FacilityLocationInstance
-
-    Raises
-    ------
-    SpecError
-        Non-numbers, a wrong count, a negative or non-finite cost.
-
-    Examples
-    --------
     >>> parse_ufl("1 1\\ncapacity 3\\n1 2\\n").capacities.tolist()
     [nan]
     """
@@ -133,42 +106,24 @@ def parse_ufl(text: str, *, file: str = "<string>", name: str = "ufl") -> Facili
 
 
 def read_ufl(path: str | Path) -> FacilityLocationInstance:
-    """Read an OR-Library ``cap`` file (see :func:`parse_ufl`).
+    """Read an OR-Library ``cap`` file, named by its stem (see :func:`parse_ufl`).
 
-    Examples
-    --------
-    >>> import tempfile
-    >>> p = Path(tempfile.mkdtemp()) / "cap0.txt"
-    >>> _ = p.write_text("1 2\\n5 1\\n1 3\\n1 4\\n")
-    >>> read_ufl(p).shape
-    (1, 2)
+    >>> from ortools_lag.io.text import example_file
+    >>> read_ufl(example_file("cap0.txt", "1 2\\n5 1\\n1 3\\n1 4\\n")).name
+    'cap0'
     """
-    path = Path(path)
-    text = read_text(path)
-    return parse_ufl(text, file=str(path), name=path.stem)
+    return parse_file_named(path, parse_ufl)
 
 
 def parse_ufl_opt(
     text: str, *, file: str = "<string>", n: int | None = None, m: int | None = None
 ) -> tuple[np.ndarray, float]:
-    """Parse a ``.opt`` file: the serving facility (0-based) of each customer, then the cost.
+    """Parse a ``.opt`` text: the serving facility (0-based) of each customer, then the cost.
 
-    Parameters
-    ----------
-    text
-        The file's content.
-    file
-        Name used in error messages.
-    n, m
-        Expected customers and facilities, checked when given.
+    Returns ``(assignment, objective)``, the ``(n,)`` ``int64`` facilities and the optimal cost;
+    ``n`` customers and ``m`` facilities are checked when given, ``file`` names the text in
+    errors.
 
-    Returns
-    -------
-    tuple
-        ``(assignment, objective)``: ``(n,)`` ``int64`` facilities and the optimal cost.
-
-    Examples
-    --------
     >>> parse_ufl_opt("1 0 1 12.5\\n")
     (array([1, 0, 1]), 12.5)
     """
@@ -201,14 +156,8 @@ def read_ufl_opt(
 ) -> tuple[np.ndarray, float]:
     """Read a ``.opt`` file (see :func:`parse_ufl_opt`).
 
-    Examples
-    --------
-    >>> import tempfile
-    >>> p = Path(tempfile.mkdtemp()) / "cap0.txt.opt"
-    >>> _ = p.write_text("0 0 7.0\\n")
-    >>> read_ufl_opt(p, n=2)[1]
+    >>> from ortools_lag.io.text import example_file
+    >>> read_ufl_opt(example_file("cap0.txt.opt", "0 0 7.0\\n"), n=2)[1]
     7.0
     """
-    path = Path(path)
-    text = read_text(path)
-    return parse_ufl_opt(text, file=str(path), n=n, m=m)
+    return parse_file(path, lambda text, file: parse_ufl_opt(text, file=file, n=n, m=m))

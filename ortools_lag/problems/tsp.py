@@ -56,10 +56,12 @@ Prim) plus the two cheapest edges at node 0 (:func:`one_tree_certificate`). The 
 ``benchmarks/bench_relaxation2.py`` uses HiGHS as referee through its own subtour-cut loop
 (degree rows, subtour cuts added on integer solutions).
 
-**Modules.** This one holds the data, the Model, the relaxation and ``decode``; the points of
-1-trees and tours are in :mod:`~ortools_lag.problems.tsp_points`, the certificate in
+**Modules.** This one holds the Model, the relaxation, ``build``, ``read`` and ``decode``; the
+instance's arrays (:class:`TSPData`) with the points of 1-trees and tours on them are in
+:mod:`~ortools_lag.problems.tsp_points`, the certificate in
 :mod:`~ortools_lag.problems.tsp_certificate` and the solver in
-:mod:`~ortools_lag.problems.tsp_held_karp` (all three re-exported here).
+:mod:`~ortools_lag.problems.tsp_held_karp` (all three re-exported here). The three use
+:class:`TSPData` from :mod:`~ortools_lag.problems.tsp_points` and nothing of this module.
 
 >>> import numpy as np
 >>> from ortools_lag import solve
@@ -90,7 +92,13 @@ from ortools_lag.model import Model
 from ortools_lag.problem import Problem, Relaxation
 from ortools_lag.problems.tsp_certificate import one_tree_certificate
 from ortools_lag.problems.tsp_held_karp import HeldKarpOptions, HeldKarpSolver
-from ortools_lag.problems.tsp_points import point_of_tree, tour_edges, tour_from_tree, tour_order
+from ortools_lag.problems.tsp_points import (
+    TSPData,
+    point_of_tree,
+    tour_edges,
+    tour_from_tree,
+    tour_order,
+)
 from ortools_lag.result import Solution
 
 if TYPE_CHECKING:
@@ -108,45 +116,6 @@ __all__ = [
     "read",
     "tour_from_tree",
 ]
-
-
-@dataclass(frozen=True, eq=False)
-class TSPData:
-    """The arrays behind a TSP Problem.
-
-    Attributes
-    ----------
-    weights
-        ``(n, n)`` symmetric weights (float).
-    edges
-        ``(m, 2)`` edges ``(i, j)``, ``i < j``, the index of ``x``.
-    name
-        Instance name.
-    """
-
-    weights: np.ndarray
-    edges: np.ndarray
-    name: str
-
-    @property
-    def n(self) -> int:
-        """Number of nodes."""
-        return int(self.weights.shape[0])
-
-    @property
-    def k(self) -> int:
-        """Number of edges among the nodes ``1..n-1`` (``f`` has ``2 k`` arcs)."""
-        return (self.n - 1) * (self.n - 2) // 2
-
-    @property
-    def integral(self) -> bool:
-        """Every weight is an integer (tour lengths are then integers)."""
-        return bool(np.all(self.weights == np.round(self.weights)))
-
-    def edge_index(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """Index in ``x`` of the edges ``{i, j}`` (any order, ``i != j``)."""
-        a, b = np.minimum(i, j).astype(np.int64), np.maximum(i, j).astype(np.int64)
-        return a * self.n - a * (a + 1) // 2 + (b - a - 1)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from ortools_lag.problem import Problem
-    from ortools_lag.problems.tsp import TSPData
+    from ortools_lag.problems.tsp_points import TSPData
 
 __all__ = ["one_tree_certificate"]
 

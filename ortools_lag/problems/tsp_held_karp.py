@@ -33,7 +33,7 @@ from ortools_lag.solvers.dual.lagrangian_heuristic import (
 
 if TYPE_CHECKING:
     from ortools_lag.problem import Problem
-    from ortools_lag.problems.tsp import TSPData
+    from ortools_lag.problems.tsp_points import TSPData
 
 __all__ = ["HeldKarpOptions", "HeldKarpSolver"]
 

@@ -1,14 +1,15 @@
-"""Points of the TSP model: 1-trees and tours as ``{x, f}``, and tours from 1-trees.
+"""The TSP instance's arrays and the points of its model: 1-trees and tours as ``{x, f}``.
 
-The Model of :mod:`ortools_lag.problems.tsp` has edge variables ``x`` and arc flows ``f``
-among the nodes ``1..n-1``; :func:`point_of_tree` turns a 1-tree (or a tour) into that point,
+:class:`TSPData` holds the weights and the edge order that indexes ``x``. The Model of
+:mod:`ortools_lag.problems.tsp` has edge variables ``x`` and arc flows ``f`` among the nodes
+``1..n-1``; :func:`point_of_tree` turns a 1-tree (or a tour) into that point,
 with the flows its subtree sizes, :func:`tour_order` reads a tour back from ``x`` and
 :func:`tour_from_tree` makes a tour out of a 1-tree (the Lagrangian heuristic).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -19,10 +20,46 @@ from scipy.sparse.linalg import spsolve_triangular
 from ortools_lag.algorithms.tour import local_search, nearest_neighbor_tour, nearest_neighbours
 from ortools_lag.errors import ModelError
 
-if TYPE_CHECKING:
-    from ortools_lag.problems.tsp import TSPData
+__all__ = ["TSPData", "point_of_tree", "tour_edges", "tour_from_tree", "tour_order"]
 
-__all__ = ["point_of_tree", "tour_edges", "tour_from_tree", "tour_order"]
+
+@dataclass(frozen=True, eq=False)
+class TSPData:
+    """The arrays behind a TSP Problem.
+
+    Attributes
+    ----------
+    weights
+        ``(n, n)`` symmetric weights (float).
+    edges
+        ``(m, 2)`` edges ``(i, j)``, ``i < j``, the index of ``x``.
+    name
+        Instance name.
+    """
+
+    weights: np.ndarray
+    edges: np.ndarray
+    name: str
+
+    @property
+    def n(self) -> int:
+        """Number of nodes."""
+        return int(self.weights.shape[0])
+
+    @property
+    def k(self) -> int:
+        """Number of edges among the nodes ``1..n-1`` (``f`` has ``2 k`` arcs)."""
+        return (self.n - 1) * (self.n - 2) // 2
+
+    @property
+    def integral(self) -> bool:
+        """Every weight is an integer (tour lengths are then integers)."""
+        return bool(np.all(self.weights == np.round(self.weights)))
+
+    def edge_index(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Index in ``x`` of the edges ``{i, j}`` (any order, ``i != j``)."""
+        a, b = np.minimum(i, j).astype(np.int64), np.maximum(i, j).astype(np.int64)
+        return a * self.n - a * (a + 1) // 2 + (b - a - 1)
 
 
 def _subtree_sizes(
