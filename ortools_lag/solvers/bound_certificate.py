@@ -23,7 +23,7 @@ from ortools_lag.problem import Problem
 from ortools_lag.result import KKTReport, Status, Termination
 from ortools_lag.solvers.backends.highs import HighsOptions, solve_standard_form
 
-__all__ = ["certify_bound", "recompute_dual"]
+__all__ = ["bound_report", "certify_bound", "recompute_dual", "sign_violation"]
 
 
 def _kept_standard_form(model: Model, relax: tuple[str, ...], lam: np.ndarray) -> StandardForm:
@@ -150,22 +150,38 @@ def certify_bound(
     shape = Lagrangian(mdl, relaxed_group_names(mdl, relax))
     lam_f = shape.join(lam)
     notes: list[str] = []
-    sign_v = _sign_violation(shape, lam_f, tol, notes)
+    sign_v = sign_violation(shape, lam_f, tol, notes)
     q = _recomputed(shape, lam_f, reported_bound, tol, time_limit, max_vars, notes)
+    return bound_report(mdl, q, reported_bound, sign_v, notes, x=x, tol=tol)
+
+
+def bound_report(
+    model: Model,
+    q: float,
+    reported_bound: float,
+    sign: float,
+    notes: list[str],
+    *,
+    x: Mapping[str, Any] | None,
+    tol: float,
+) -> KKTReport:
+    """The ``"lagrangian"`` report of a bound re-evaluated as ``q`` (minimisation sense), with
+    the multipliers' sign violation ``sign`` and the notes so far; ``x``, when given, is checked
+    for feasibility and integrality (its failures added to the notes)."""
     primal = integ = gap = math.nan
     if x is not None:
-        frep = kkt.certify_feasible(mdl, x, bound=reported_bound, tol=tol)
+        frep = kkt.certify_feasible(model, x, bound=reported_bound, tol=tol)
         primal, integ, gap = frep.primal_residual, frep.integrality, frep.duality_gap
         if not primal <= tol:
             notes.append(f"primal residual {primal:.3g} > {tol:g}")
-        if mdl.is_integer and not integ <= tol:
+        if model.is_integer and not integ <= tol:
             notes.append(f"integrality violation {integ:.3g}")
     return KKTReport(
         primal_residual=primal,
         duality_gap=gap,
-        sign_violation=sign_v,
+        sign_violation=sign,
         integrality=integ,
-        dual_objective=mdl.sense_sign * q,
+        dual_objective=model.sense_sign * q,
         tolerance=tol,
         certified=not notes,
         kind="lagrangian",
@@ -173,7 +189,9 @@ def certify_bound(
     )
 
 
-def _sign_violation(shape: Lagrangian, lam: np.ndarray, tol: float, notes: list[str]) -> float:
+def sign_violation(shape: Lagrangian, lam: np.ndarray, tol: float, notes: list[str]) -> float:
+    """The multipliers' largest sign violation relative to ``1 + max |lam|`` (a note when it is
+    beyond ``tol``)."""
     scale = 1.0 + float(np.max(np.abs(lam), initial=0.0))
     out = np.maximum(shape.lam_lo - lam, lam - shape.lam_hi)
     v = float(np.max(out, initial=0.0)) / scale

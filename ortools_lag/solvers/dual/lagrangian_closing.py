@@ -42,8 +42,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from ortools_lag import kkt
 from ortools_lag.result import History, KKTReport, Solution, Status, Termination
+from ortools_lag.solvers.bound_certificate import bound_report, sign_violation
 from ortools_lag.solvers.dual.lagrangian_heuristic import (
     LagrangianHeuristicOptions,
     LagrangianHeuristicSolver,
@@ -145,36 +145,17 @@ def certify_by_blocks(
 
     model = problem.model
     lag = Lagrangian(model, relax)
+    notes: list[str] = []
     try:
         lam = lag.join(multipliers)
-        scale = 1.0 + float(np.max(np.abs(lam), initial=0.0))
-        sign = float(np.max(np.maximum(lag.lam_lo - lam, lam - lag.lam_hi), initial=0.0)) / scale
+        sign = sign_violation(lag, lam, tol, notes)
         q = lag.evaluate(lam).lower
     finally:
         lag.close()
     s = model.sense_sign
-    notes = [f"multipliers of the wrong sign by {sign:.3g} (relative)"] if sign > tol else []
     if not math.isfinite(q) or s * reported_bound > q + tol * (1.0 + abs(q)):
         notes.append(f"reported bound {reported_bound:.10g} is beyond q(lam) = {s * q:.10g}")
-    primal = integ = gap = math.nan
-    if x is not None:
-        frep = kkt.certify_feasible(model, x, bound=reported_bound, tol=tol)
-        primal, integ, gap = frep.primal_residual, frep.integrality, frep.duality_gap
-        if not primal <= tol:
-            notes.append(f"primal residual {primal:.3g} > {tol:g}")
-        if model.is_integer and not integ <= tol:
-            notes.append(f"integrality violation {integ:.3g}")
-    return KKTReport(
-        primal_residual=primal,
-        duality_gap=gap,
-        sign_violation=sign,
-        integrality=integ,
-        dual_objective=s * q,
-        tolerance=tol,
-        certified=not notes,
-        kind="lagrangian",
-        notes=tuple(notes),
-    )
+    return bound_report(model, q, reported_bound, sign, notes, x=x, tol=tol)
 
 
 class ClosingSolver(LagrangianHeuristicSolver):
