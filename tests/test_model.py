@@ -143,7 +143,7 @@ def test_vector_dot_an_affine_expression_matches_numpy() -> None:
 
 
 def test_incidence_matrix_with_self_loops_and_parallel_arcs() -> None:
-    from ortools_lag.problems.graphs import incidence
+    from ortools_lag.problems.network import incidence
 
     tail = np.array([0, 1, 2, 2, 0, 3])
     head = np.array([1, 2, 2, 0, 1, 1])  # arc 2 is a self-loop, arcs 0 and 4 are parallel

@@ -19,13 +19,14 @@ the reduced cost is ``rc_ij = c_ij + lambda_i + mu_j``, ``>= 0`` on every allowe
 (the textbook dual ``max sum u + sum v, u_i + v_j <= c_ij`` is ``u = -lambda, v = -mu``). The
 shadow price of an object row is ``-mu_j``: one more copy of object ``j`` saves its price.
 
-Solvers: ``lsa`` (the default: scipy's ``linear_sum_assignment`` with the exact prices recovered
-by a label-correcting shortest-path pass on the residual graph; measured the faster of the two)
-and ``auction`` (Bertsekas' forward auction with epsilon-scaling and vectorised Jacobi bidding;
-its eps-complementary-slackness certificate ``0 <= rc <= eps`` on the matching, exact for
-integer costs with ``eps < 1/n``, is recorded in ``info``, then the prices are made exact by the
-same pass, warm-started). Both are certified by ``kkt.certify`` and by the family certificate
-(:func:`~ortools_lag.problems.graphs.bipartite_violation`). An assignment that forbidden pairs
+Solvers (:class:`LsaSolver` and :class:`AuctionSolver`, here): ``lsa`` (the default: scipy's
+``linear_sum_assignment`` with the exact prices recovered by a label-correcting shortest-path
+pass on the residual graph; measured the faster of the two) and ``auction`` (Bertsekas' forward
+auction with epsilon-scaling and vectorised Jacobi bidding; its eps-complementary-slackness
+certificate ``0 <= rc <= eps`` on the matching, exact for integer costs with ``eps < 1/n``, is
+recorded in ``info``, then the prices are made exact by the same pass, warm-started). Both are
+certified by ``kkt.certify`` and by the family certificate
+(:func:`~ortools_lag.problems.network.bipartite_violation`). An assignment that forbidden pairs
 make impossible is ``INFEASIBLE`` with HiGHS's Farkas ray (checked by ``kkt.check_farkas``).
 
 **Relaxation** ``"object"`` (the default): the object rows dualised with prices ``mu``; each
@@ -47,14 +48,14 @@ claimant and assigns the rest by ``linear_sum_assignment`` on what is left.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from numpy.typing import NDArray
+from pydantic import Field
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_bipartite_matching
@@ -67,27 +68,55 @@ from ortools_lag.algorithms.assignment import (
     linear_assignment,
 )
 from ortools_lag.errors import ModelError
-from ortools_lag.model import Model
-from ortools_lag.problem import Problem, Relaxation
-from ortools_lag.problems.graphs import Table, bipartite_violation, table_from
+from ortools_lag.model import Model, to_standard_form
+from ortools_lag.problem import Problem
+from ortools_lag.problems.graphs import table_from
+from ortools_lag.problems.network import (
+    Answer,
+    Exact,
+    NetworkLPOptions,
+    NetworkSolver,
+    TableData,
+    bipartite_violation,
+    multiplier,
+    plan_of,
+)
 from ortools_lag.result import Solution, Status
+from ortools_lag.solvers.backends.highs import solve_standard_form
+from ortools_lag.solvers.base import SolverOptions
 
 if TYPE_CHECKING:
     import networkx as nx
 
-    from ortools_lag.problems.network_solvers import Exact
+    from ortools_lag.problem import Heuristic, Oracle
+    from ortools_lag.problems.network import Arrays, FloatArray, IntArray, Table, Verdict
 
-__all__ = ["AssignmentData", "Matching", "build", "read", "solve_exact"]
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
+__all__ = [
+    "AssignmentData",
+    "AuctionOptions",
+    "AuctionSolver",
+    "LsaSolver",
+    "Matching",
+    "build",
+    "read",
+    "solve_exact",
+]
 
 
 @dataclass(frozen=True, eq=False)
-class AssignmentData:
-    """The table behind an assignment Problem and the senses of its two groups."""
+class AssignmentData(TableData, kind="assignment", solver="lsa", relaxed="object"):
+    """The table behind an assignment Problem and the senses of its two groups.
 
-    table: Table
+    Attributes
+    ----------
+    table
+        The costs (``inf``: forbidden pair) and the labels of the persons and objects.
+    filled
+        The costs with the forbidden pairs at a cost no optimal matching uses (``Table.filled``).
+    person_sense, object_sense
+        ``"=="``, or ``"<="`` for the rows of the larger side.
+    """
+
     filled: FloatArray
     person_sense: str
     object_sense: str
@@ -97,12 +126,12 @@ class AssignmentData:
         """``(persons, objects)``."""
         return self.table.cost.shape  # type: ignore[return-value]
 
-    def certificate(
-        self,
-        x: Mapping[str, np.ndarray],
-        multipliers: Mapping[str, np.ndarray],
-        reduced_costs: Mapping[str, np.ndarray] | None = None,
-    ) -> tuple[str, float, float]:
+    @property
+    def scale(self) -> float:
+        """The largest allowed cost, in absolute value."""
+        return float(np.max(np.abs(self.table.cost[self.table.allowed]), initial=0.0))
+
+    def check(self, x: Arrays, multipliers: Arrays, reduced_costs: Arrays | None) -> Verdict:
         """Matching rows; multiplier signs; ``rc >= 0`` on allowed pairs, ``= 0`` when matched.
 
         Everything is recomputed from the data (``reduced_costs`` is not read).
@@ -115,19 +144,70 @@ class AssignmentData:
             (self.person_sense, self.object_sense),
             (np.ones(n), np.ones(m)),
         )
+        return "one object per person; rc = c + lambda + mu >= 0, = 0 on the matching", worst
+
+    def oracle(self) -> Oracle:
+        """Each person takes its cheapest object at ``c + mu`` (if negative, when it may stay
+        unassigned)."""
+        n, m = self.shape
+        must = self.person_sense == "=="
+        rows = np.arange(n)
+
+        def oracle(lam: Arrays) -> tuple[dict[str, np.ndarray], float]:
+            mu = np.asarray(lam["object"], dtype=np.float64)
+            j, best = self.table.cheapest(mu)
+            take = np.isfinite(best) & (must | (best < 0))
+            x = np.zeros((n, m))
+            x[rows[take], j[take]] = 1.0
+            return {"x": x}, float(best[take].sum() - mu.sum())
+
+        return oracle
+
+    def heuristic(self) -> Heuristic:
+        """Each object keeps its cheapest claimant; the rest by ``linear_sum_assignment``."""
+        c = self.filled
         ok = self.table.allowed
-        scale = float(np.max(np.abs(self.table.cost[ok]), initial=0.0))
-        return "one object per person; rc = c + lambda + mu >= 0, = 0 on the matching", worst, scale
+
+        def heuristic(relaxed: Arrays) -> dict[str, np.ndarray] | None:
+            x = np.asarray(relaxed["x"], dtype=np.float64)
+            n, m = x.shape
+            i, j = np.nonzero(x > 0.5)
+            order = np.lexsort((c[i, j], j))  # the cheapest claimant of each object first
+            first = np.ones(order.size, dtype=bool)
+            first[1:] = j[order[1:]] != j[order[:-1]]
+            keep_i, keep_j = i[order[first]], j[order[first]]
+            free_i = np.setdiff1d(np.arange(n), keep_i)
+            free_j = np.setdiff1d(np.arange(m), keep_j)
+            out = np.zeros((n, m))
+            out[keep_i, keep_j] = 1.0
+            if free_i.size and free_j.size:
+                r, k = linear_sum_assignment(c[np.ix_(free_i, free_j)])
+                out[free_i[r], free_j[k]] = 1.0
+            if np.any(out[~ok] > 0):
+                return None
+            return {"x": out}
+
+        return heuristic
+
+    def decode(self, sol: Solution) -> Matching:
+        """The matching (``col_of_row``, labelled pairs) and the prices of ``sol``."""
+        n, m = self.shape
+        x = plan_of(sol, (n, m))
+        col = np.where(x.max(axis=1) > 0.5, x.argmax(axis=1), -1)
+        who = np.flatnonzero(col >= 0)
+        t = self.table
+        pairs = [(t.rows[int(i)], t.cols[int(col[i])]) for i in who]
+        mu, lam = multiplier(sol, "object"), multiplier(sol, "person")
+        profits = None if lam is None else 0.0 - lam
+        return Matching(sol.status.value, sol.objective, col.astype(np.int64), pairs, mu, profits)
 
 
 @dataclass(frozen=True)
-class Matching:
-    """A decoded assignment Solution.
+class Matching(Answer):
+    """A decoded assignment Solution: who takes which object, at which prices.
 
     Attributes
     ----------
-    status
-        The Solution's status.
     cost
         The matching's cost.
     col_of_row
@@ -138,7 +218,6 @@ class Matching:
         ``mu`` (the object rows' multipliers) and ``-lambda`` (the persons' profits).
     """
 
-    status: str
     cost: float
     col_of_row: IntArray
     pairs: list[tuple[Hashable, Hashable]]
@@ -188,7 +267,7 @@ def read(path: str | Path) -> Problem:
     Raises
     ------
     SpecError
-        A malformed file (naming the file, line and field).
+        An OR-Library file that does not parse; the error names its line and field.
     """
     from ortools_lag.io.bipartite import read_assignment
 
@@ -201,74 +280,13 @@ def _problem(table: Table, name: str) -> Problem:
     person = "<=" if n > m else "=="
     obj = "<=" if n < m else "=="
     data = AssignmentData(table, table.filled(), person, obj)
-    ok = table.allowed
     model = Model(name)
-    x = model.var("x", (n, m), lb=0.0, ub=None if ok.all() else np.where(ok, np.inf, 0.0))
-    model.minimize((np.where(ok, table.cost, 0.0) * x).sum())
+    x = table.plan(model)
     rs, cs = x.sum(axis=1), x.sum(axis=0)
     model.add("person", rs <= 1 if person == "<=" else rs == 1)
     model.add("object", cs <= 1 if obj == "<=" else cs == 1)
-    relax = Relaxation(
-        relax=("object",),
-        oracle=_oracle(data),
-        heuristic=_heuristic(data),
-        description="object rows dualised (prices); each person takes its cheapest c + mu",
-    )
-    return Problem(
-        model,
-        relaxations={"object": relax},
-        default_relaxation="object",
-        decode=lambda sol: _decode(data, sol),
-        kind="assignment",
-        default_solver="lsa",
-        data=data,
-        metadata={"persons": n, "objects": m},
-    )
-
-
-def _oracle(data: AssignmentData) -> Any:
-    c = np.where(data.table.allowed, data.table.cost, np.inf)
-    n, m = data.shape
-    must = data.person_sense == "=="
-    rows = np.arange(n)
-
-    def oracle(lam: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], float]:
-        mu = np.asarray(lam["object"], dtype=np.float64)
-        reduced = c + mu
-        j = reduced.argmin(axis=1)
-        best = reduced[rows, j]
-        take = np.isfinite(best) & (must | (best < 0))
-        x = np.zeros((n, m))
-        x[rows[take], j[take]] = 1.0
-        return {"x": x}, float(best[take].sum() - mu.sum())
-
-    return oracle
-
-
-def _heuristic(data: AssignmentData) -> Any:
-    c = data.filled
-    ok = data.table.allowed
-
-    def heuristic(relaxed: Mapping[str, np.ndarray]) -> dict[str, np.ndarray] | None:
-        x = np.asarray(relaxed["x"], dtype=np.float64)
-        n, m = x.shape
-        i, j = np.nonzero(x > 0.5)
-        order = np.lexsort((c[i, j], j))  # the cheapest claimant of each object first
-        first = np.ones(order.size, dtype=bool)
-        first[1:] = j[order[1:]] != j[order[:-1]]
-        keep_i, keep_j = i[order[first]], j[order[first]]
-        free_i = np.setdiff1d(np.arange(n), keep_i)
-        free_j = np.setdiff1d(np.arange(m), keep_j)
-        out = np.zeros((n, m))
-        out[keep_i, keep_j] = 1.0
-        if free_i.size and free_j.size:
-            r, k = linear_sum_assignment(c[np.ix_(free_i, free_j)])
-            out[free_i[r], free_j[k]] = 1.0
-        if np.any(out[~ok] > 0):
-            return None
-        return {"x": out}
-
-    return heuristic
+    relaxation = "object rows dualised (prices); each person takes its cheapest c + mu"
+    return data.problem(model, relaxation, {"persons": n, "objects": m})
 
 
 def _infeasible(data: AssignmentData) -> bool:
@@ -281,10 +299,6 @@ def _infeasible(data: AssignmentData) -> bool:
 
 
 def _farkas(problem: Problem) -> Exact:
-    from ortools_lag.model import to_standard_form
-    from ortools_lag.problems.network_solvers import Exact, NetworkLPOptions
-    from ortools_lag.solvers.backends.highs import solve_standard_form
-
     sf = to_standard_form(problem.model)
     raw = solve_standard_form(sf, NetworkLPOptions())
     farkas = None if raw.farkas is None else sf.unpack_rows(raw.farkas)
@@ -309,8 +323,6 @@ def solve_exact(
     >>> ex.z.tolist(), ex.multipliers["object"].tolist()
     ([0.0, 1.0, 1.0, 0.0], [2.0, 0.0])
     """
-    from ortools_lag.problems.network_solvers import Exact
-
     data = problem.data
     if not isinstance(data, AssignmentData):
         raise ModelError("not an assignment problem built by problems.assignment")
@@ -368,20 +380,51 @@ def _auction(
     return AssignmentResult(col, total, lam[:n], mu, r.eps, r.iterations)
 
 
-def _decode(data: AssignmentData, sol: Solution) -> Matching:
-    """The matching (``col_of_row``, labelled pairs) and the prices of ``sol``."""
-    n, m = data.shape
-    x = np.asarray(sol.x.get("x", np.zeros((n, m))), dtype=np.float64)
-    col = np.where(x.max(axis=1) > 0.5, x.argmax(axis=1), -1)
-    who = np.flatnonzero(col >= 0)
-    t = data.table
-    pairs = [(t.rows[int(i)], t.cols[int(col[i])]) for i in who]
-    mu, lam = sol.multipliers.get("object"), sol.multipliers.get("person")
-    return Matching(
-        status=sol.status.value,
-        cost=sol.objective,
-        col_of_row=col.astype(np.int64),
-        pairs=pairs,
-        prices=None if mu is None else np.asarray(mu, dtype=np.float64),
-        profits=None if lam is None else 0.0 - np.asarray(lam, dtype=np.float64),
-    )
+class AuctionOptions(SolverOptions):
+    """Options of the auction.
+
+    Attributes
+    ----------
+    eps_final
+        The last epsilon (default: ``1/(n+1)`` for integer costs, exact; else ``1e-9`` times the
+        cost range).
+    factor
+        Epsilon is divided by this between phases.
+    exact_duals
+        Turn the eps-CS prices into exact multipliers (a warm-started label-correcting pass);
+        without it the Solution carries the eps-CS prices and their dual bound.
+    """
+
+    eps_final: float | None = Field(default=None, gt=0)
+    factor: float = Field(default=10.0, gt=1)
+    exact_duals: bool = True
+
+
+class AuctionSolver(NetworkSolver):
+    """Bertsekas' auction with epsilon-scaling; prices are the object rows' multipliers."""
+
+    name = "auction"
+    description = "assignment: forward auction with eps-scaling (Jacobi bids), prices as duals"
+    kinds = ("assignment",)
+    Options = AuctionOptions
+
+    def run(self, problem: Problem, options: SolverOptions) -> Exact:
+        assert isinstance(options, AuctionOptions)
+        return solve_exact(
+            problem,
+            "auction",
+            eps_final=options.eps_final,
+            factor=options.factor,
+            exact_duals=options.exact_duals,
+        )
+
+
+class LsaSolver(NetworkSolver):
+    """Exact assignment by scipy's linear_sum_assignment with the dual prices recovered."""
+
+    name = "lsa"
+    description = "assignment: scipy linear_sum_assignment + exact prices (residual shortest paths)"
+    kinds = ("assignment",)
+
+    def run(self, problem: Problem, options: SolverOptions) -> Exact:
+        return solve_exact(problem, "lsa")

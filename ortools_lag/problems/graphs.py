@@ -1,32 +1,31 @@
-"""Graph input shared by the network families: arcs from arrays, networkx or scipy.sparse.
+"""Graph input of the network families: arcs from arrays, networkx or scipy.sparse; cost tables.
 
-Every network family (``shortest_path``, ``min_cost_flow``, ``max_flow``) takes its graph one of
-three ways and turns it into an :class:`Arcs` (0-based ``int64`` end nodes plus the node labels
-the user knows, so that answers are decoded back into them):
+Every arc family (``shortest_path``, ``min_cost_flow``, ``max_flow``) takes its graph one of
+three ways and turns it into an :class:`~ortools_lag.problems.network.Arcs` (0-based ``int64``
+end nodes plus the node labels the user knows, so that answers are decoded back into them):
 
 - arrays ``tail``, ``head`` (and ``n``, or ``labels``): arc ``k`` goes ``tail[k] -> head[k]``;
 - a networkx graph: its nodes in ``G.nodes`` order, one arc per edge of a ``DiGraph`` (per
   key of a ``MultiDiGraph``), both directions of every edge of an undirected graph;
 - a scipy.sparse matrix ``A``: one arc ``u -> v`` per stored entry ``A[u, v]``, its value the
-  arc's number (cost or capacity).
+  arc's number (cost or capacity);
 
-The node-arc incidence matrix ``N`` (``n x m``: ``+1`` where an arc leaves a node, ``-1`` where it
-enters) writes flow conservation as ``N x == b`` -- the rows ``out(v) - in(v) == b_v`` of the
-project's network convention (DESIGN.md).
+and a DIMACS file's graph keeps the file's node ids ``1..n`` (:func:`numbered`). The bipartite
+families (``transportation``, ``assignment``) take a cost table the same three ways
+(:func:`table_from`). What the graph means -- conservation rows, certificates -- is
+:mod:`ortools_lag.problems.network`.
 
 >>> import networkx as nx
 >>> g = nx.DiGraph(); g.add_edge("a", "b", weight=2.0); g.add_edge("b", "c", weight=1.0)
 >>> arcs, (w,) = from_networkx(g, ("weight",))
 >>> arcs.tail.tolist(), arcs.head.tolist(), w.tolist(), arcs.index("c")
 ([0, 1], [1, 2], [2.0, 1.0], 2)
->>> incidence(arcs.n, arcs.tail, arcs.head).toarray().astype(int).tolist()
-[[1, 0], [-1, 1], [0, -1]]
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -35,123 +34,23 @@ from numpy.typing import ArrayLike, NDArray
 
 from ortools_lag.algorithms.shortest_paths import arc_arrays
 from ortools_lag.errors import ModelError
+from ortools_lag.problems.network import Arcs, Table, node_index
 
 if TYPE_CHECKING:
     import networkx as nx
 
 __all__ = [
-    "Arcs",
-    "Table",
     "arcs_from",
-    "bipartite_violation",
-    "flow_rows",
     "from_arrays",
     "from_networkx",
     "from_sparse",
-    "incidence",
+    "numbered",
     "require_finite",
+    "stem",
     "table_from",
 ]
 
-IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
-
-
-@dataclass(frozen=True, eq=False)
-class Arcs:
-    """A directed multigraph: ``n`` nodes, arcs ``tail[k] -> head[k]`` (0-based), node labels.
-
-    Attributes
-    ----------
-    n
-        Number of nodes.
-    tail, head
-        End nodes of each arc.
-    labels
-        The user's name of each node (``None``: the 0-based index itself).
-    """
-
-    n: int
-    tail: IntArray
-    head: IntArray
-    labels: tuple[Hashable, ...] | None = None
-
-    def __post_init__(self) -> None:
-        if self.labels is not None:
-            object.__setattr__(self, "labels", tuple(self.labels))
-            object.__setattr__(self, "_where", _lookup(self.labels))
-
-    @property
-    def m(self) -> int:
-        """Number of arcs."""
-        return int(self.tail.size)
-
-    def index(self, label: Hashable) -> int:
-        """The 0-based index of the node named ``label``.
-
-        Raises
-        ------
-        ModelError
-            When no node has this label.
-        """
-        if self.labels is None:
-            if isinstance(label, (int, np.integer)) and 0 <= int(label) < self.n:
-                return int(label)
-            raise ModelError(f"node {label!r} is not in the graph (nodes 0..{self.n - 1})")
-        lookup: dict[Hashable, int] = self._where  # type: ignore[attr-defined]
-        if label not in lookup:
-            shown = ", ".join(map(repr, self.labels[:8])) + (", ..." if self.n > 8 else "")
-            raise ModelError(f"node {label!r} is not in the graph (nodes: {shown})")
-        return lookup[label]
-
-    def label(self, index: int) -> Hashable:
-        """The label of node ``index``."""
-        return int(index) if self.labels is None else self.labels[int(index)]
-
-    def names(self, indices: ArrayLike) -> list[Hashable]:
-        """Labels of several nodes, in order."""
-        idx = np.asarray(indices, dtype=np.int64)
-        if self.labels is None:
-            return [int(i) for i in idx]
-        return [self.labels[int(i)] for i in idx]
-
-
-def _lookup(labels: Sequence[Hashable]) -> dict[Hashable, int]:
-    where = {lab: i for i, lab in enumerate(labels)}
-    if len(where) != len(labels):
-        raise ModelError("node labels must be distinct")
-    return where
-
-
-def incidence(n: int, tail: ArrayLike, head: ArrayLike) -> sp.csc_matrix:
-    """Node-arc incidence matrix ``N`` (``n x m``): ``N[tail[k], k] = 1``, ``N[head[k], k] = -1``.
-
-    Built column by column (CSC: two entries per arc, no sorting), so it costs one pass over
-    the arcs; products ``N @ x`` and ``N.T @ pi`` are as fast in this layout as in CSR. A
-    self-loop gives an empty column (its ``+1`` and ``-1`` cancel).
-
-    Examples
-    --------
-    >>> incidence(2, [0, 1], [1, 1]).toarray().tolist()
-    [[1.0, 0.0], [-1.0, 0.0]]
-    """
-    t = np.asarray(tail, dtype=np.int64)
-    h = np.asarray(head, dtype=np.int64)
-    m = t.size
-    loop = t == h
-    if np.any(loop):  # drop self-loops' entries: their columns stay empty
-        keep = np.flatnonzero(~loop)
-        N = incidence(n, t[keep], h[keep])
-        indptr = np.zeros(m + 1, dtype=N.indptr.dtype)
-        indptr[keep + 1] = 2
-        return sp.csc_matrix((N.data, N.indices, np.cumsum(indptr)), shape=(n, m))
-    itype = np.int32 if max(n, 2 * m) < np.iinfo(np.int32).max else np.int64
-    rows = np.empty(2 * m, dtype=itype)
-    rows[0::2] = t
-    rows[1::2] = h
-    data = np.tile(np.array([1.0, -1.0]), m)
-    indptr = np.arange(0, 2 * m + 1, 2, dtype=itype)
-    return sp.csc_matrix((data, rows, indptr), shape=(n, m))
 
 
 def require_finite(name: str, values: ArrayLike) -> FloatArray:
@@ -178,27 +77,6 @@ def _values(m: int, values: Sequence[ArrayLike], names: Sequence[str]) -> tuple[
             raise ModelError(f"{name} contains NaN")
         out.append(a)
     return tuple(out)
-
-
-def flow_rows(x: Any, arcs: Arcs, supply: ArrayLike, matrix: sp.csc_matrix | None = None) -> Any:
-    """The conservation group ``out(v) - in(v) == b_v``, i.e. ``N x - b == 0``, in one step
-    (``matrix``: the arcs' :func:`incidence` ``N`` when the caller built it already).
-
-    Examples
-    --------
-    >>> from ortools_lag import Model
-    >>> m = Model(); x = m.var("x", 2)
-    >>> con = flow_rows(x, Arcs(3, np.array([0, 1]), np.array([1, 2])), [1, 0, -1])
-    >>> con.sense, con.body.value(np.array([1.0, 1.0])).tolist()
-    ('==', [0.0, 0.0, 0.0])
-    """
-    from ortools_lag.model import AffineExpr, Constraint
-
-    b = np.asarray(supply, dtype=np.float64)
-    N = incidence(arcs.n, arcs.tail, arcs.head) if matrix is None else matrix
-    body = AffineExpr({x: N}, -b, (arcs.n,))
-    zeros = np.zeros(arcs.n)
-    return Constraint(body, zeros, zeros.copy(), "==")
 
 
 def from_arrays(
@@ -232,7 +110,7 @@ def from_arrays(
     """
     if labels is not None:
         lab = tuple(labels)
-        look = _lookup(lab)
+        look = node_index(lab)
         try:
             t = np.array([look[u] for u in np.asarray(tail).tolist()], dtype=np.int64)
             h = np.array([look[v] for v in np.asarray(head).tolist()], dtype=np.int64)
@@ -272,7 +150,7 @@ def from_networkx(
     """
     defaults = dict(defaults or {})
     labels = tuple(graph.nodes)
-    look = _lookup(labels)
+    look = node_index(labels)
     edges = list(graph.edges(data=True))
     t = np.array([look[u] for u, _, _ in edges], dtype=np.int64)
     h = np.array([look[v] for _, v, _ in edges], dtype=np.int64)
@@ -312,18 +190,18 @@ def from_sparse(matrix: Any) -> tuple[Arcs, FloatArray]:
 
 
 def arcs_from(
-    *,
     tail: ArrayLike | None,
     head: ArrayLike | None,
-    values: Mapping[str, ArrayLike | None],
     n: int | None,
     labels: Sequence[Hashable] | None,
     graph: nx.Graph | None,
     matrix: Any,
-    defaults: Mapping[str, float],
-    matrix_value: str,
+    values: Mapping[str, ArrayLike | None],
+    defaults: Mapping[str, float] | None = None,
+    matrix_value: str = "cost",
 ) -> tuple[Arcs, dict[str, FloatArray]]:
-    """The one graph of a builder's arguments: arrays, a networkx ``graph`` or a ``matrix``.
+    """The one graph of a builder's arguments ``tail, head, n, labels, graph, matrix`` (passed
+    on in that order): arrays, a networkx ``graph`` or a ``matrix``.
 
     ``values`` maps each per-arc attribute to its array (array input) or to ``None``; a
     missing array takes ``defaults`` (for every arc), and with a ``matrix`` the attribute named
@@ -333,7 +211,14 @@ def arcs_from(
     ------
     ModelError
         When none or several of the three ways are used, or an attribute has no value.
+
+    Examples
+    --------
+    >>> arcs, vals = arcs_from([0, 1], [1, 2], None, None, None, None, {"cost": [1.0, 2.0]})
+    >>> arcs.n, vals["cost"].tolist()
+    (3, [1.0, 2.0])
     """
+    defaults = defaults or {}
     given = [tail is not None or head is not None, graph is not None, matrix is not None]
     if sum(given) != 1:
         raise ModelError("give the graph one way: tail and head arrays, graph=, or matrix=")
@@ -365,36 +250,22 @@ def _per_arc(value: ArrayLike | None, default: float | None, m: int, name: str) 
     return np.full(m, float(a)) if a.ndim == 0 else a
 
 
+def numbered(graph: Any) -> Arcs:
+    """The arcs of a DIMACS graph (``n``, ``tail``, ``head``), its nodes keeping the file's ids
+    ``1..n`` as labels."""
+    return Arcs(graph.n, graph.tail, graph.head, tuple(range(1, graph.n + 1)))
+
+
+def stem(path: str | Path) -> str:
+    """An instance's name: the file name up to its first dot.
+
+    >>> stem("data/road.ny.gr.gz")
+    'road'
+    """
+    return Path(path).name.split(".")[0]
+
+
 # -- bipartite problems (transportation, assignment): a dense cost table ------------------------
-@dataclass(frozen=True, eq=False)
-class Table:
-    """A bipartite cost table: ``cost[i, j]`` for row ``i`` and column ``j``, ``inf`` where the
-    pair is not allowed, with the labels of the rows and columns."""
-
-    cost: FloatArray
-    rows: tuple[Hashable, ...]
-    cols: tuple[Hashable, ...]
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_allowed", np.isfinite(self.cost))
-
-    @property
-    def allowed(self) -> NDArray[np.bool_]:
-        """Pairs that may be used (finite cost)."""
-        return self._allowed  # type: ignore[attr-defined,no-any-return]
-
-    def filled(self) -> FloatArray:
-        """The costs with each forbidden pair at a cost no optimal plan of unit amounts uses:
-        more than ``min(rows, cols)`` times the range of the allowed costs above the largest."""
-        ok = self.allowed
-        if ok.all():
-            return self.cost
-        vals = self.cost[ok]
-        lo, hi = (float(vals.min()), float(vals.max())) if vals.size else (0.0, 0.0)
-        big = hi + (min(self.cost.shape) + 1) * (hi - lo + 1.0)
-        return np.where(ok, self.cost, big)
-
-
 def table_from(
     cost: Any,
     graph: nx.Graph | None,
@@ -449,45 +320,3 @@ def _table_from_graph(graph: nx.Graph, rows: Sequence[Hashable] | None, weight: 
     if c.size == 0:
         raise ModelError("the graph needs row and column nodes (rows=, or node bipartite=0/1)")
     return Table(c, tuple(rows), tuple(cols))
-
-
-def bipartite_violation(
-    cost: FloatArray,
-    x: FloatArray,
-    mult: tuple[FloatArray, FloatArray],
-    sense: tuple[str, str],
-    rhs: tuple[FloatArray, FloatArray],
-    tol: float = 1e-9,
-) -> float:
-    """Worst violation of the optimality certificate of a bipartite plan (0.0 when exact).
-
-    Rows ``sum_j x_ij (sense_r) rhs_r``, columns ``sum_i x_ij (sense_c) rhs_c`` with multipliers
-    ``lam`` (``>= 0`` on ``<=`` and ``>=`` groups, held as in DESIGN.md), so the reduced cost is
-    ``rc_ij = c_ij + s_r lam_i + s_c lam_j`` with ``s = -1`` for ``>=``. Checked: ``x >= 0``
-    and ``0`` on forbidden pairs (``cost = inf``); the rows and columns; the multipliers' signs;
-    ``rc >= 0`` on allowed pairs and ``= 0`` where ``x > tol``; ``lam = 0`` on slack rows.
-    """
-    ok = np.isfinite(cost)
-    every = bool(ok.all())
-    worst = float(np.max(-x, initial=0.0))
-    if not every:
-        worst = max(worst, float(np.max(np.abs(x[~ok]), initial=0.0)))
-    sums = (x.sum(axis=1), x.sum(axis=0))
-    signs = []
-    for k in range(2):
-        lam, s, b, v = mult[k], sense[k], rhs[k], sums[k]
-        if s == "==":
-            worst = max(worst, float(np.max(np.abs(v - b), initial=0.0)))
-        else:
-            slack = (b - v) if s == "<=" else (v - b)
-            worst = max(worst, float(np.max(-slack, initial=0.0)))
-            worst = max(worst, float(np.max(-lam, initial=0.0)))
-            worst = max(worst, float(np.max(np.abs(lam * slack), initial=0.0)))
-        signs.append(-1.0 if s == ">=" else 1.0)
-    rc = cost if every else np.where(ok, cost, np.inf)
-    rc = rc + signs[0] * mult[0][:, None]
-    rc += signs[1] * mult[1][None, :]
-    worst = max(worst, -float(rc.min(initial=0.0)))
-    i, j = np.nonzero(x > tol)
-    used = ok[i, j]
-    return max(worst, float(np.max(np.abs(rc[i[used], j[used]]), initial=0.0))) + 0.0

@@ -18,13 +18,14 @@ their capacity multiplier is 1) and the arcs ``T -> S`` ``+1`` (empty), so the d
 ``sum_a cap_a [a crosses S -> T]`` is the cut's capacity = the flow value. The reduced costs are
 ``Solution.reduced_costs["x"]``.
 
-The default solver is ``maxflow`` (scipy's ``maximum_flow``, Dinic, on integer capacities below
-``2**31``, with the cut read from the residual graph; other capacities go to the HiGHS LP,
-``network_lp``). The family certificate checks capacities, conservation, that the residual cut
-separates ``s`` from ``t`` with saturated forward and empty backward arcs, and cut = flow
-(:func:`~ortools_lag.algorithms.flows.check_max_flow`). Relaxation ``"flow"``: conservation
-dualised; the oracle saturates the arcs with ``pi_u < pi_v`` and sets ``F = F_max`` when
-``pi_t - pi_s > 1``; the heuristic is the maximum flow itself.
+The default solver is ``maxflow`` (:class:`MaxFlowSolver`, here: scipy's ``maximum_flow``,
+Dinic, on integer capacities below ``2**31``, with the cut read from the residual graph; other
+capacities go to the HiGHS LP, ``network_lp``). The family certificate checks capacities,
+conservation, that the residual cut separates ``s`` from ``t`` with saturated forward and empty
+backward arcs, and cut = flow (:func:`~ortools_lag.algorithms.flows.check_max_flow`).
+Relaxation ``"flow"``: conservation dualised; the oracle saturates the arcs with
+``pi_u < pi_v`` and sets ``F = F_max`` when ``pi_t - pi_s > 1``; the heuristic is the maximum
+flow itself.
 
 >>> from ortools_lag import solve
 >>> p = build([0, 0, 1, 1, 2], [1, 2, 2, 3, 3], [3, 2, 1, 2, 3], source=0, sink=3)
@@ -36,8 +37,8 @@ dualised; the oracle saturates the arcs with ``pi_u < pi_v`` and sets ``F = F_ma
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,37 +50,66 @@ from numpy.typing import NDArray
 from ortools_lag.algorithms.flows import check_max_flow, max_flow, min_cut, node_imbalance
 from ortools_lag.errors import ModelError
 from ortools_lag.model import AffineExpr, Model
-from ortools_lag.problem import Problem, Relaxation
-from ortools_lag.problems.graphs import Arcs, arcs_from, incidence
+from ortools_lag.problem import Problem
+from ortools_lag.problems.graphs import arcs_from, numbered, stem
+from ortools_lag.problems.network import (
+    Answer,
+    ArcData,
+    Exact,
+    NetworkLPOptions,
+    NetworkLPSolver,
+    NetworkSolver,
+    incidence,
+    memo_heuristic,
+    plan_of,
+)
 from ortools_lag.result import Solution, Status
 
 if TYPE_CHECKING:
     import networkx as nx
 
-    from ortools_lag.problems.network_solvers import Exact
+    from ortools_lag.problem import Heuristic, Oracle
+    from ortools_lag.problems.network import Arcs, Arrays, FloatArray, Verdict
+    from ortools_lag.solvers.base import SolverOptions
 
-__all__ = ["CutAnswer", "MaxFlowData", "build", "read", "solve_exact", "takes_integer_flow"]
+__all__ = [
+    "CutAnswer",
+    "MaxFlowData",
+    "MaxFlowSolver",
+    "build",
+    "read",
+    "solve_exact",
+    "takes_integer_flow",
+]
 
-FloatArray = NDArray[np.float64]
 _INT32_MAX = 2**31 - 1
 
 
 @dataclass(frozen=True, eq=False)
-class MaxFlowData:
-    """The arrays behind a max-flow Problem (0-based nodes)."""
+class MaxFlowData(ArcData, kind="max_flow", solver="maxflow"):
+    """The arrays behind a max-flow Problem (0-based nodes).
 
-    arcs: Arcs
+    Attributes
+    ----------
+    arcs, cap
+        The graph and its node labels; the arc capacities (``inf`` allowed).
+    source, sink
+        The 0-based end nodes.
+    fmax
+        The implied bound ``F_max`` on the flow value.
+    """
+
     cap: FloatArray
     source: int
     sink: int
     fmax: float
 
-    def certificate(
-        self,
-        x: Mapping[str, np.ndarray],
-        multipliers: Mapping[str, np.ndarray],
-        reduced_costs: Mapping[str, np.ndarray] | None = None,
-    ) -> tuple[str, float, float]:
+    @property
+    def scale(self) -> float:
+        """The largest finite capacity."""
+        return float(np.max(self.cap[np.isfinite(self.cap)], initial=0.0))
+
+    def check(self, x: Arrays, multipliers: Arrays, reduced_costs: Arrays | None) -> Verdict:
         """Capacities, conservation, the residual cut (saturated / empty arcs), cut = flow.
 
         Everything is recomputed from the data (``reduced_costs`` is not read).
@@ -90,18 +120,58 @@ class MaxFlowData:
         worst = check_max_flow(a.n, a.tail, a.head, self.cap, self.source, self.sink, flow, side)
         value = float(node_imbalance(a.n, a.tail, a.head, flow)[self.source])
         worst = max(worst, abs(value - float(np.asarray(x["F"]))))
-        scale = float(np.max(self.cap[np.isfinite(self.cap)], initial=0.0))
-        return "capacities; conservation; residual cut saturated/empty; cut = flow", worst, scale
+        return "capacities; conservation; residual cut saturated/empty; cut = flow", worst
+
+    def oracle(self) -> Oracle | None:
+        """Arcs with ``pi_u < pi_v`` saturated, ``F = F_max`` when ``pi_t - pi_s > 1`` (finite
+        capacities only)."""
+        if not np.all(np.isfinite(self.cap)):
+            return None
+        t, h, cap = self.arcs.tail, self.arcs.head, self.cap
+        s, k, fmax = self.source, self.sink, self.fmax
+
+        def oracle(lam: Arrays) -> tuple[dict[str, np.ndarray], float]:
+            pi = np.asarray(lam["flow"], dtype=np.float64)
+            rc = pi[t] - pi[h]
+            x = np.where(rc < 0, cap, 0.0)
+            coef = -1.0 - (pi[s] - pi[k])  # of F in L, minimisation sense
+            f = fmax if coef < 0 else 0.0
+            return {"x": x, "F": np.array(f)}, float(rc @ x + coef * f)
+
+        return oracle
+
+    def heuristic(self) -> Heuristic:
+        """The maximum flow itself (``None`` for capacities scipy cannot take)."""
+
+        def find() -> dict[str, np.ndarray] | None:
+            z = _exact(self).z if _integral(self) else None
+            return None if z is None else {"x": z[:-1], "F": np.array(z[-1])}
+
+        return memo_heuristic(find)
+
+    def decode(self, sol: Solution) -> CutAnswer:
+        """The flow and the residual min cut of ``sol``, in the graph's labels."""
+        a = self.arcs
+        flow = plan_of(sol, a.m)
+        side = min_cut(a.n, a.tail, a.head, self.cap, np.clip(flow, 0.0, self.cap), self.source)
+        cut = np.flatnonzero(side[a.tail] & ~side[a.head])
+        return CutAnswer(
+            status=sol.status.value,
+            value=sol.objective,
+            flow=flow,
+            source_side=a.names(np.flatnonzero(side)),
+            sink_side=a.names(np.flatnonzero(~side)),
+            cut_arcs=cut,
+            cut_capacity=float(self.cap[cut].sum()),
+        )
 
 
 @dataclass(frozen=True)
-class CutAnswer:
+class CutAnswer(Answer):
     """A decoded max-flow Solution: the flow and the minimum cut, in the graph's labels.
 
     Attributes
     ----------
-    status
-        The Solution's status.
     value
         The flow value ``F``.
     flow
@@ -114,7 +184,6 @@ class CutAnswer:
         Their total capacity (= ``value`` for a maximum flow).
     """
 
-    status: str
     value: float
     flow: FloatArray
     source_side: list[Hashable]
@@ -130,11 +199,11 @@ def build(
     *,
     source: Any = 0,
     sink: Any = None,
+    graph: nx.Graph | None = None,
+    capacity: str = "capacity",
+    matrix: Any = None,
     n: int | None = None,
     labels: Sequence[Hashable] | None = None,
-    graph: nx.Graph | None = None,
-    matrix: Any = None,
-    capacity: str = "capacity",
     name: str = "max_flow",
 ) -> Problem:
     """The max-flow Problem from arrays, a networkx graph or a scipy.sparse capacity matrix.
@@ -146,13 +215,13 @@ def build(
         allowed).
     source, sink
         The end nodes (labels).
+    graph, capacity
+        A networkx graph instead of arrays, with the edge attribute that holds the capacities
+        (missing: ``inf``, as in networkx).
+    matrix
+        Or a square scipy.sparse matrix of capacities.
     n, labels
-        Number of nodes, or their labels.
-    graph, matrix
-        A networkx graph (edge attribute ``capacity``, missing: ``inf``, as in networkx), or a
-        square scipy.sparse matrix of capacities, instead of arrays.
-    capacity
-        The networkx attribute name.
+        With arrays: the number of nodes, or their labels.
     name
         The model's name.
 
@@ -166,17 +235,8 @@ def build(
     """
     if sink is None:
         raise ModelError("sink is required")
-    arcs, vals = arcs_from(
-        tail=tail,
-        head=head,
-        values={capacity: cap},
-        n=n,
-        labels=labels,
-        graph=graph,
-        matrix=matrix,
-        defaults={capacity: np.inf} if graph is not None else {},
-        matrix_value=capacity,
-    )
+    inf = {capacity: np.inf} if graph is not None else {}  # networkx: no attribute, no limit
+    arcs, vals = arcs_from(tail, head, n, labels, graph, matrix, {capacity: cap}, inf, capacity)
     return _problem(arcs, vals[capacity], arcs.index(source), arcs.index(sink), name)
 
 
@@ -186,13 +246,12 @@ def read(path: str | Path) -> Problem:
     Raises
     ------
     SpecError
-        A malformed file (naming the file, line and field).
+        A malformed ``.max`` file (the error names the file, line and field).
     """
     from ortools_lag.io.dimacs import read_max
 
     g = read_max(path)
-    arcs = Arcs(g.n, g.tail, g.head, tuple(range(1, g.n + 1)))
-    return _problem(arcs, np.asarray(g.cap), g.source, g.sink, Path(path).name.split(".")[0])
+    return _problem(numbered(g), np.asarray(g.cap), g.source, g.sink, stem(path))
 
 
 def _problem(arcs: Arcs, cap: FloatArray, s: int, t: int, name: str) -> Problem:
@@ -215,52 +274,9 @@ def _problem(arcs: Arcs, cap: FloatArray, s: int, t: int, name: str) -> Problem:
     )
     m.maximize(F)
     m.add("flow", body == 0)
-    finite = bool(np.all(np.isfinite(cap)))
-    relax = Relaxation(
-        relax=("flow",),
-        oracle=_oracle(data) if finite else None,
-        heuristic=_heuristic(data),
-        description="conservation dualised; arcs with pi_u < pi_v saturated, F by pi_t - pi_s",
-    )
-    return Problem(
-        m,
-        relaxations={"flow": relax},
-        default_relaxation="flow",
-        decode=lambda sol: _decode(data, sol),
-        kind="max_flow",
-        default_solver="maxflow",
-        data=data,
-        metadata={"source": arcs.label(s), "sink": arcs.label(t), "nodes": arcs.n},
-    )
-
-
-def _oracle(data: MaxFlowData) -> Any:
-    t, h, cap = data.arcs.tail, data.arcs.head, data.cap
-    s, k, fmax = data.source, data.sink, data.fmax
-
-    def oracle(lam: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], float]:
-        pi = np.asarray(lam["flow"], dtype=np.float64)
-        rc = pi[t] - pi[h]
-        x = np.where(rc < 0, cap, 0.0)
-        coef = -1.0 - (pi[s] - pi[k])  # of F in L, minimisation sense
-        f = fmax if coef < 0 else 0.0
-        return {"x": x, "F": np.array(f)}, float(rc @ x + coef * f)
-
-    return oracle
-
-
-def _heuristic(data: MaxFlowData) -> Any:
-    memo: list[dict[str, np.ndarray] | None] = []
-
-    def heuristic(_relaxed: Mapping[str, np.ndarray]) -> dict[str, np.ndarray] | None:
-        if not memo:
-            ok = _integral(data)
-            ex = _exact(data) if ok else None
-            z = None if ex is None else ex.z
-            memo.append(None if z is None else {"x": z[:-1], "F": np.array(z[-1])})
-        return memo[0]
-
-    return heuristic
+    relaxation = "conservation dualised; arcs with pi_u < pi_v saturated, F by pi_t - pi_s"
+    meta = {"source": arcs.label(s), "sink": arcs.label(t), "nodes": arcs.n}
+    return data.problem(m, relaxation, meta)
 
 
 def _integral(data: MaxFlowData) -> bool:
@@ -297,8 +313,6 @@ def solve_exact(problem: Problem) -> Exact:
 
 
 def _exact(data: MaxFlowData) -> Exact:
-    from ortools_lag.problems.network_solvers import Exact
-
     a = data.arcs
     r = max_flow(a.n, a.tail, a.head, data.cap, data.source, data.sink)
     z = np.concatenate((r.flow, [r.value]))  # the model's order: x, then F
@@ -311,18 +325,20 @@ def _exact(data: MaxFlowData) -> Exact:
     return Exact(Status.OPTIMAL, z=z, multipliers={"flow": r.potential}, message="dinic", info=info)
 
 
-def _decode(data: MaxFlowData, sol: Solution) -> CutAnswer:
-    """The flow and the residual min cut of ``sol``, in the graph's labels."""
-    a = data.arcs
-    flow = np.asarray(sol.x.get("x", np.zeros(a.m)), dtype=np.float64)
-    side = min_cut(a.n, a.tail, a.head, data.cap, np.clip(flow, 0.0, data.cap), data.source)
-    cut = np.flatnonzero(side[a.tail] & ~side[a.head])
-    return CutAnswer(
-        status=sol.status.value,
-        value=sol.objective,
-        flow=flow,
-        source_side=a.names(np.flatnonzero(side)),
-        sink_side=a.names(np.flatnonzero(~side)),
-        cut_arcs=cut,
-        cut_capacity=float(data.cap[cut].sum()),
-    )
+class MaxFlowSolver(NetworkSolver):
+    """Max flow by scipy's maximum_flow with the min cut as its certificate."""
+
+    name = "maxflow"
+    description = "max flow / min cut: scipy maximum_flow (Dinic), the cut as the dual certificate"
+    kinds = ("max_flow",)
+
+    def run(self, problem: Problem, options: SolverOptions) -> Exact:
+        return solve_exact(problem)
+
+    def solve(self, problem: Problem, options: SolverOptions) -> Solution:
+        if not takes_integer_flow(problem):  # scipy computes in 32-bit integers
+            lp = NetworkLPOptions(time_limit=options.time_limit, tolerance=options.tolerance)
+            sol = NetworkLPSolver().solve(problem, lp)
+            info = {**sol.info, "fallback": "capacities are not integers below 2**31: HiGHS LP"}
+            return replace(sol, solver=self.name, info=info)
+        return super().solve(problem, options)

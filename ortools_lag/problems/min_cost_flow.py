@@ -44,40 +44,58 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from numpy.typing import NDArray
 
 from ortools_lag.algorithms.flows import check_min_cost_flow
 from ortools_lag.algorithms.shortest_paths import reduced_costs
 from ortools_lag.errors import ModelError
 from ortools_lag.model import Model
-from ortools_lag.problem import Problem, Relaxation
-from ortools_lag.problems.graphs import Arcs, arcs_from, flow_rows, require_finite
+from ortools_lag.problem import Problem
+from ortools_lag.problems.graphs import arcs_from, numbered, require_finite, stem
+from ortools_lag.problems.network import (
+    Answer,
+    ArcData,
+    conservation_oracle,
+    flow_rows,
+    multiplier,
+    plan_of,
+)
 from ortools_lag.result import Solution
 
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["FlowAnswer", "MinCostFlowData", "build", "read"]
+    from ortools_lag.problem import Oracle
+    from ortools_lag.problems.network import Arcs, Arrays, FloatArray, Verdict
 
-FloatArray = NDArray[np.float64]
+__all__ = ["FlowAnswer", "MinCostFlowData", "build", "read"]
 
 
 @dataclass(frozen=True, eq=False)
-class MinCostFlowData:
-    """The arrays behind a min-cost-flow Problem (0-based nodes)."""
+class MinCostFlowData(ArcData, kind="min_cost_flow", solver="network_lp"):
+    """The arrays behind a min-cost-flow Problem (0-based nodes).
 
-    arcs: Arcs
+    Attributes
+    ----------
+    arcs, cost
+        The graph and its node labels; the arc costs.
+    low, cap
+        The arc bounds (``cap`` may be ``inf``).
+    supply
+        ``b``: the right-hand side of the conservation rows.
+    """
+
     cost: FloatArray
     low: FloatArray
     cap: FloatArray
     supply: FloatArray
 
-    def certificate(
-        self,
-        x: Mapping[str, np.ndarray],
-        multipliers: Mapping[str, np.ndarray],
-        reduced_costs: Mapping[str, np.ndarray] | None = None,
-    ) -> tuple[str, float, float]:
+    @property
+    def scale(self) -> float:
+        """The largest of the costs, supplies and finite bounds, in absolute value."""
+        finite = np.concatenate((self.cost, self.supply, self.low, self.cap[np.isfinite(self.cap)]))
+        return float(np.max(np.abs(finite), initial=0.0))
+
+    def check(self, x: Arrays, multipliers: Arrays, reduced_costs: Arrays | None) -> Verdict:
         """Bounds, conservation, and ``rc >= 0`` below capacity / ``<= 0`` above the bound.
 
         Everything is recomputed from the data (``reduced_costs`` is not read).
@@ -94,19 +112,30 @@ class MinCostFlowData:
             low=self.low,
             cap=self.cap,
         )
-        finite = np.concatenate((self.cost, self.supply, self.low, self.cap[np.isfinite(self.cap)]))
-        scale = float(np.max(np.abs(finite), initial=0.0))
-        return "bounds; conservation; reduced costs >= 0 below cap, <= 0 above low", worst, scale
+        return "bounds; conservation; reduced costs >= 0 below cap, <= 0 above low", worst
+
+    def oracle(self) -> Oracle | None:
+        """Each arc at its upper bound where ``rc < 0``, else at its lower bound (finite
+        capacities only)."""
+        if not np.all(np.isfinite(self.cap)):
+            return None
+        return conservation_oracle(self.arcs, self.cost, self.supply, self.low, self.cap)
+
+    def decode(self, sol: Solution) -> FlowAnswer:
+        """Flow per arc, potentials and reduced costs, and the used arcs in the graph's labels."""
+        a = self.arcs
+        x = plan_of(sol, a.m, np.nan)
+        pot = multiplier(sol, "flow")
+        rc = None if pot is None else reduced_costs(a.tail, a.head, self.cost, pot)
+        return FlowAnswer(sol.status.value, sol.objective, x, pot, rc, a.carrying(x))
 
 
 @dataclass(frozen=True)
-class FlowAnswer:
-    """A decoded min-cost-flow Solution.
+class FlowAnswer(Answer):
+    """A decoded min-cost-flow Solution, with the potentials and reduced costs per arc.
 
     Attributes
     ----------
-    status
-        The Solution's status.
     cost
         ``sum_a c_a x_a``.
     flow
@@ -119,7 +148,6 @@ class FlowAnswer:
         ``(u, v, flow)`` for the arcs that carry flow, in the graph's labels.
     """
 
-    status: str
     cost: float
     flow: FloatArray
     potential: FloatArray | None
@@ -195,22 +223,12 @@ def build(
     >>> p.data.supply.tolist(), p.data.cap.tolist()
     ([4.0, -4.0, 0.0, 0.0], [4.0, inf, inf, 2.0])
     """
-    values: dict[str, npt.ArrayLike | None] = {weight: cost, capacity: cap}
     if graph is not None and low is not None:
         raise ModelError("with a graph, lower bounds are not supported: give arrays")
-    arcs, vals = arcs_from(
-        tail=tail,
-        head=head,
-        values=values if graph is not None else {"cost": cost, "cap": cap},
-        n=n,
-        labels=labels,
-        graph=graph,
-        matrix=matrix,
-        defaults={capacity: np.inf} if graph is not None else {"cap": np.inf},
-        matrix_value="cost",
-    )
-    c = vals[weight] if graph is not None else vals["cost"]
-    u = vals[capacity] if graph is not None else vals["cap"]
+    c_key, u_key = (weight, capacity) if graph is not None else ("cost", "cap")
+    values: dict[str, npt.ArrayLike | None] = {c_key: cost, u_key: cap}
+    arcs, vals = arcs_from(tail, head, n, labels, graph, matrix, values, {u_key: np.inf})
+    c, u = vals[c_key], vals[u_key]
     lo = np.zeros(arcs.m) if low is None else np.broadcast_to(np.asarray(low, float), (arcs.m,))
     b = _supply(supply, arcs, graph, demand)
     return _problem(arcs, c, np.array(lo, dtype=np.float64), u, b, name)
@@ -222,14 +240,13 @@ def read(path: str | Path) -> Problem:
     Raises
     ------
     SpecError
-        A malformed file (naming the file, line and field).
+        A malformed ``.min`` file: its message names the file, line and field.
     """
     from ortools_lag.io.dimacs import read_min
 
     g = read_min(path)
-    arcs = Arcs(g.n, g.tail, g.head, tuple(range(1, g.n + 1)))
-    name = Path(path).name.split(".")[0]
-    return _problem(arcs, np.asarray(g.cost), np.asarray(g.low), np.asarray(g.cap), g.supply, name)
+    low, cap = np.asarray(g.low), np.asarray(g.cap)
+    return _problem(numbered(g), np.asarray(g.cost), low, cap, g.supply, stem(path))
 
 
 def _problem(
@@ -243,51 +260,5 @@ def _problem(
     x = m.var("x", arcs.m, lb=low, ub=cap)
     m.minimize(cost @ x)
     m.add("flow", flow_rows(x, arcs, data.supply))
-    finite = bool(np.all(np.isfinite(cap)))
-    relax = Relaxation(
-        relax=("flow",),
-        oracle=_oracle(data) if finite else None,
-        description="conservation dualised; each arc at a bound by the sign of its reduced cost",
-    )
-    return Problem(
-        m,
-        relaxations={"flow": relax},
-        default_relaxation="flow",
-        decode=lambda sol: _decode(data, sol),
-        kind="min_cost_flow",
-        default_solver="network_lp",
-        data=data,
-        metadata={"nodes": arcs.n, "arcs": arcs.m},
-    )
-
-
-def _oracle(data: MinCostFlowData) -> Any:
-    t, h, c, b = data.arcs.tail, data.arcs.head, data.cost, data.supply
-    low, cap = data.low, data.cap
-
-    def oracle(lam: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], float]:
-        pi = np.asarray(lam["flow"], dtype=np.float64)
-        rc = c + pi[t] - pi[h]
-        x = np.where(rc < 0, cap, low)
-        return {"x": x}, float(rc @ x - pi @ b)
-
-    return oracle
-
-
-def _decode(data: MinCostFlowData, sol: Solution) -> FlowAnswer:
-    """Flow per arc, potentials and reduced costs, and the used arcs in the graph's labels."""
-    a = data.arcs
-    x = np.asarray(sol.x.get("x", np.full(a.m, np.nan)), dtype=np.float64)
-    pi = sol.multipliers.get("flow")
-    pot = None if pi is None else np.asarray(pi, dtype=np.float64)
-    rc = None if pot is None else reduced_costs(a.tail, a.head, data.cost, pot)
-    used = np.flatnonzero(np.abs(x) > 1e-9)
-    tails, heads = a.names(a.tail[used]), a.names(a.head[used])
-    return FlowAnswer(
-        status=sol.status.value,
-        cost=sol.objective,
-        flow=x,
-        potential=pot,
-        reduced_cost=rc,
-        arcs=[(u, v, float(f)) for u, v, f in zip(tails, heads, x[used])],
-    )
+    relaxation = "conservation dualised; each arc at a bound by the sign of its reduced cost"
+    return data.problem(m, relaxation, {"nodes": arcs.n, "arcs": arcs.m})

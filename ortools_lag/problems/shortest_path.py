@@ -35,7 +35,8 @@ the shortest distance (the LP has no duality gap); without finite arc bounds ``q
 any ``pi`` with a negative reduced cost, so give ``arc_bound`` for the dual methods. The
 Lagrangian heuristic is the Dijkstra answer itself (a feasible point, the loop's Polyak target).
 
-The default solver is ``dijkstra``; ``network_lp`` and ``highs`` solve the same Model as an LP.
+The default solver is ``dijkstra`` (:class:`DijkstraSolver`, here); ``network_lp`` and
+``highs`` solve the same Model as an LP.
 
 >>> from ortools_lag import solve
 >>> p = build([1, 1, 2, 3], [2, 3, 3, 4], [1.0, 4.0, 2.0, 1.0], labels=[1, 2, 3, 4],
@@ -51,7 +52,7 @@ The default solver is ``dijkstra``; ``network_lp`` and ``highs`` solve the same 
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -69,27 +70,44 @@ from ortools_lag.algorithms.shortest_paths import (
     complete_potentials,
     shortest_paths,
 )
-from ortools_lag.errors import ModelError
+from ortools_lag.errors import ModelError, NotSupportedError
 from ortools_lag.model import Model
 from ortools_lag.model.ufunc_threads import background
-from ortools_lag.problem import Problem, Relaxation
-from ortools_lag.problems.graphs import Arcs, arcs_from, flow_rows, incidence, require_finite
+from ortools_lag.problem import Problem
+from ortools_lag.problems.graphs import arcs_from, numbered, require_finite, stem
+from ortools_lag.problems.network import (
+    Answer,
+    ArcData,
+    Exact,
+    NetworkSolver,
+    conservation_oracle,
+    flow_rows,
+    incidence,
+    memo_heuristic,
+    multiplier,
+)
 from ortools_lag.result import Solution, Status
 
 if TYPE_CHECKING:
     import networkx as nx
 
-    from ortools_lag.problems.network_solvers import Exact
+    from ortools_lag.problem import Heuristic, Oracle
+    from ortools_lag.problems.network import Arcs, Arrays, BoolArray, FloatArray, IntArray, Verdict
+    from ortools_lag.solvers.base import SolverOptions
 
-__all__ = ["ShortestPathAnswer", "ShortestPathData", "build", "read", "solve_exact", "tree_flow"]
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
-BoolArray = NDArray[np.bool_]
+__all__ = [
+    "DijkstraSolver",
+    "ShortestPathAnswer",
+    "ShortestPathData",
+    "build",
+    "read",
+    "solve_exact",
+    "tree_flow",
+]
 
 
 @dataclass(frozen=True, eq=False)
-class ShortestPathData:
+class ShortestPathData(ArcData, kind="shortest_path", solver="dijkstra"):
     """The arrays behind a shortest-path Problem (0-based nodes).
 
     Attributes
@@ -110,7 +128,6 @@ class ShortestPathData:
         The arcs as a csgraph cost matrix, built once (reachability, Dijkstra).
     """
 
-    arcs: Arcs
     cost: FloatArray
     source: int
     target: int | None
@@ -130,12 +147,12 @@ class ShortestPathData:
         """Single pair (``True``) or single source."""
         return self.target is not None
 
-    def certificate(
-        self,
-        x: Mapping[str, np.ndarray],
-        multipliers: Mapping[str, np.ndarray],
-        reduced_costs: Mapping[str, np.ndarray] | None = None,
-    ) -> tuple[str, float, float]:
+    @property
+    def scale(self) -> float:
+        """``max |c_a| + n``."""
+        return self.cost_scale + float(self.arcs.n)
+
+    def check(self, x: Arrays, multipliers: Arrays, reduced_costs: Arrays | None) -> Verdict:
         """Reduced costs ``>= 0`` (below the bound), ``= 0`` on used arcs; conservation; bounds.
 
         ``reduced_costs["x"]``, when given, is ``c + N^T pi`` as the generic KKT check computed
@@ -147,9 +164,8 @@ class ShortestPathData:
         z = np.asarray(x["x"], dtype=np.float64)
         pi = np.asarray(multipliers["flow"], dtype=np.float64)
         c = self.cost
-        scale = self.cost_scale + float(a.n)
         if pi.shape != (a.n,) or not np.all(np.isfinite(pi)):
-            return "finite potentials", math.inf, scale
+            return "finite potentials", math.inf
         used = np.flatnonzero(z != 0)  # a path or a tree (a bool mask: twice as fast to scan)
         zu, tu, hu = z[used], a.tail[used], a.head[used]
         rc_used = c[used] + pi[tu] - pi[hu]
@@ -170,17 +186,30 @@ class ShortestPathData:
             free = rc[z < self.upper - 1e-9]
         worst = max(worst, -float(free.min(initial=0.0)))  # rc >= 0 where x may grow
         worst = max(worst, float(np.max(rc_used[zu > 1e-9], initial=0.0)))  # rc <= 0 where x > 0
-        return "reduced costs >= 0, = 0 on used arcs; conservation; bounds", worst, scale
+        return "reduced costs >= 0, = 0 on used arcs; conservation; bounds", worst
+
+    def oracle(self) -> Oracle | None:
+        """``x_a = u_a`` where the reduced cost is negative (finite arc bounds only)."""
+        up = self.upper
+        if up is None or not np.all(np.isfinite(up)):
+            return None
+        return conservation_oracle(self.arcs, self.cost, self.supply, 0.0, up)
+
+    def heuristic(self) -> Heuristic:
+        """The Dijkstra answer itself."""
+        return memo_heuristic(lambda: None if (z := _exact(self).z) is None else {"x": z})
+
+    def decode(self, sol: Solution) -> ShortestPathAnswer:
+        """The path (pair) or distances (single source), in the graph's labels."""
+        return _decode(self, sol)
 
 
 @dataclass(frozen=True)
-class ShortestPathAnswer:
+class ShortestPathAnswer(Answer):
     """A decoded shortest-path Solution, in the graph's node labels.
 
     Attributes
     ----------
-    status
-        The Solution's status (``"optimal"``, ``"unbounded"``...).
     source, target
         End nodes (``target`` ``None`` for single source).
     length
@@ -195,7 +224,6 @@ class ShortestPathAnswer:
         The nodes of a negative cycle when the problem is unbounded.
     """
 
-    status: str
     source: Hashable
     target: Hashable | None
     length: float
@@ -211,14 +239,14 @@ def build(
     head: npt.ArrayLike | None = None,
     cost: npt.ArrayLike | None = None,
     *,
+    arc_bound: float | npt.ArrayLike | None = None,
     source: Any = 0,
     target: Any = None,
     n: int | None = None,
     labels: Sequence[Hashable] | None = None,
     graph: nx.Graph | None = None,
-    matrix: Any = None,
     weight: str = "weight",
-    arc_bound: float | npt.ArrayLike | None = None,
+    matrix: Any = None,
     name: str = "shortest_path",
 ) -> Problem:
     """The shortest-path Problem from arrays, a networkx graph or a scipy.sparse matrix.
@@ -228,21 +256,19 @@ def build(
     tail, head, cost
         Arc ``k`` goes ``tail[k] -> head[k]`` at cost ``cost[k]`` (0-based indices, or labels
         when ``labels`` is given).
+    arc_bound
+        Upper bound(s) on the arc flows (the relaxation ``"flow"`` needs them finite).
     source, target
         End nodes (labels); ``target=None`` for the single-source problem.
     n, labels
         Number of nodes (default ``1 + largest index``) or the node labels.
-    graph
-        A networkx graph instead of arrays (edge attribute ``weight``; undirected edges give
-        two arcs).
+    graph, weight
+        A networkx graph instead of arrays (undirected edges give two arcs) and its edge
+        attribute holding the cost.
     matrix
         A square scipy.sparse matrix instead: one arc per stored entry, the entry its cost.
-    weight
-        The networkx edge attribute holding the cost.
-    arc_bound
-        Upper bound(s) on the arc flows (the relaxation ``"flow"`` needs them finite).
     name
-        The model's name.
+        The name of the model.
 
     Examples
     --------
@@ -253,18 +279,9 @@ def build(
     >>> p.model.n, list(p.model.groups), p.default_solver
     (3, ['flow'], 'dijkstra')
     """
-    arcs, vals = arcs_from(
-        tail=tail,
-        head=head,
-        values={weight if graph is not None else "cost": cost},
-        n=n,
-        labels=labels,
-        graph=graph,
-        matrix=matrix,
-        defaults={},
-        matrix_value="cost",
-    )
-    c = next(iter(vals.values()))
+    key = weight if graph is not None else "cost"
+    arcs, vals = arcs_from(tail, head, n, labels, graph, matrix, {key: cost})
+    c = vals[key]
     s = arcs.index(source)
     t = None if target is None else arcs.index(target)
     upper = None
@@ -289,17 +306,16 @@ def read(
     Raises
     ------
     SpecError
-        A malformed file (naming the file, line and field).
+        A malformed ``.gr`` file, with the file, line and field in the message.
     """
     from ortools_lag.io.dimacs import read_gr
 
     g = read_gr(path)
-    arcs = Arcs(g.n, g.tail, g.head, tuple(range(1, g.n + 1)))
+    arcs = numbered(g)
     s = arcs.index(source)
     t = None if target is None else arcs.index(target)
     upper = None if arc_bound is None else np.full(arcs.m, float(arc_bound))
-    name = Path(path).name.split(".")[0]
-    return _problem(arcs, np.asarray(g.cost), s, t, upper, name)
+    return _problem(arcs, np.asarray(g.cost), s, t, upper, stem(path))
 
 
 def _reach(n: int, tail: IntArray, head: IntArray, start: int, graph: Any = None) -> BoolArray:
@@ -337,55 +353,10 @@ def _problem(
         b[s] = float(reachable.sum() - 1)
     data = ShortestPathData(arcs, cost, s, t, upper, b, reachable, graph)
     m.add("flow", flow_rows(x, arcs, b, matrix=N))
-    finite = upper is not None and bool(np.all(np.isfinite(upper)))
-    relax = Relaxation(
-        relax=("flow",),
-        oracle=_oracle(data) if finite else None,
-        heuristic=_heuristic(data),
-        description="conservation dualised; x_a at its bound where the reduced cost is < 0",
-    )
-    meta = {
-        "source": arcs.label(s),
-        "target": None if t is None else arcs.label(t),
-        "nodes": arcs.n,
-        "arcs": arcs.m,
-    }
-    return Problem(
-        m,
-        relaxations={"flow": relax},
-        default_relaxation="flow",
-        decode=lambda sol: _decode(data, sol),
-        kind="shortest_path",
-        default_solver="dijkstra",
-        data=data,
-        metadata=meta,
-    )
-
-
-def _oracle(data: ShortestPathData) -> Any:
-    t, h, c, b = data.arcs.tail, data.arcs.head, data.cost, data.supply
-    upper = data.upper
-    assert upper is not None
-
-    def oracle(lam: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], float]:
-        pi = np.asarray(lam["flow"], dtype=np.float64)
-        rc = c + pi[t] - pi[h]
-        x = np.where(rc < 0, upper, 0.0)
-        return {"x": x}, float(rc @ x - pi @ b)
-
-    return oracle
-
-
-def _heuristic(data: ShortestPathData) -> Any:
-    memo: list[dict[str, np.ndarray] | None] = []
-
-    def heuristic(_relaxed: Mapping[str, np.ndarray]) -> dict[str, np.ndarray] | None:
-        if not memo:
-            ex = _exact(data)
-            memo.append(None if ex.z is None else {"x": ex.z})
-        return memo[0]
-
-    return heuristic
+    target = None if t is None else arcs.label(t)
+    meta = {"source": arcs.label(s), "target": target, "nodes": arcs.n, "arcs": arcs.m}
+    relaxation = "conservation dualised; x_a at its bound where the reduced cost is < 0"
+    return data.problem(m, relaxation, meta)
 
 
 def dijkstra_refuses(data: ShortestPathData) -> str | None:
@@ -415,15 +386,11 @@ def solve_exact(problem: Problem) -> Exact:
         raise ModelError("not a shortest-path problem built by problems.shortest_path")
     why = dijkstra_refuses(data)
     if why is not None:
-        from ortools_lag.errors import NotSupportedError
-
         raise NotSupportedError(f"solver 'dijkstra': {why}")
     return _exact(data)
 
 
 def _exact(data: ShortestPathData) -> Exact:
-    from ortools_lag.problems.network_solvers import Exact
-
     a, c = data.arcs, data.cost
     if data.target is not None and not data.reachable[data.target]:
         y = _reach(a.n, a.head, a.tail, data.target).astype(np.float64)  # nodes that reach t
@@ -525,11 +492,9 @@ def _walk(data: ShortestPathData, x: FloatArray) -> tuple[list[int], list[int]]:
 
 
 def _decode(data: ShortestPathData, sol: Solution) -> ShortestPathAnswer:
-    """The path (pair) or distances (single source), in the graph's labels."""
     a = data.arcs
     cycle = sol.info.get("negative_cycle")
-    pi = sol.multipliers.get("flow")
-    pot = None if pi is None else np.asarray(pi, dtype=np.float64)
+    pot = multiplier(sol, "flow")
     path: list[Hashable] = []
     arcs: list[int] = []
     if data.target is not None and "x" in sol.x:
@@ -549,3 +514,17 @@ def _decode(data: ShortestPathData, sol: Solution) -> ShortestPathAnswer:
         distance=dist,
         negative_cycle=list(cycle) if cycle is not None else None,
     )
+
+
+class DijkstraSolver(NetworkSolver):
+    """Shortest paths with node potentials (Dijkstra; Johnson for negative costs)."""
+
+    name = "dijkstra"
+    description = "shortest path: Dijkstra/Johnson (scipy.csgraph), potentials as multipliers"
+    kinds = ("shortest_path",)
+
+    def check(self, problem: Problem) -> str | None:
+        return super().check(problem) or dijkstra_refuses(problem.data)
+
+    def run(self, problem: Problem, options: SolverOptions) -> Exact:
+        return solve_exact(problem)

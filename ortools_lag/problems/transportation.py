@@ -34,7 +34,7 @@ and fills the unmet demand from the cheapest sources with supply left, in rounds
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,32 +45,42 @@ from numpy.typing import NDArray
 
 from ortools_lag.errors import ModelError
 from ortools_lag.model import Model
-from ortools_lag.problem import Problem, Relaxation
-from ortools_lag.problems.graphs import Table, bipartite_violation, require_finite, table_from
+from ortools_lag.problem import Problem
+from ortools_lag.problems.graphs import require_finite, table_from
+from ortools_lag.problems.network import Answer, TableData, bipartite_violation, multiplier, plan_of
 from ortools_lag.result import Solution
 
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["ShipmentPlan", "TransportationData", "build", "read"]
+    from ortools_lag.problem import Heuristic, Oracle
+    from ortools_lag.problems.network import Arrays, FloatArray, Table, Verdict
 
-FloatArray = NDArray[np.float64]
+__all__ = ["ShipmentPlan", "TransportationData", "build", "read"]
 
 
 @dataclass(frozen=True, eq=False)
-class TransportationData:
-    """The table, supplies and demands behind a transportation Problem."""
+class TransportationData(TableData, kind="transportation", solver="network_lp", relaxed="demand"):
+    """The table, supplies and demands behind a transportation Problem.
 
-    table: Table
+    Attributes
+    ----------
+    table
+        The unit costs (``inf``: no route) and the labels of the sources and destinations.
+    supply, demand
+        ``s`` and ``d``.
+    """
+
     supply: FloatArray
     demand: FloatArray
 
-    def certificate(
-        self,
-        x: Mapping[str, np.ndarray],
-        multipliers: Mapping[str, np.ndarray],
-        reduced_costs: Mapping[str, np.ndarray] | None = None,
-    ) -> tuple[str, float, float]:
+    @property
+    def scale(self) -> float:
+        """The largest of the allowed costs, supplies and demands, in absolute value."""
+        c = self.table.cost[self.table.allowed]
+        return float(np.max(np.abs(np.concatenate((c, self.supply, self.demand))), initial=0.0))
+
+    def check(self, x: Arrays, multipliers: Arrays, reduced_costs: Arrays | None) -> Verdict:
         """Rows, signs, ``rc = c + u - v >= 0`` and ``= 0`` on used routes, ``u s-slack = 0``.
 
         Everything is recomputed from the data (``reduced_costs`` is not read).
@@ -82,30 +92,65 @@ class TransportationData:
             ("<=", ">="),
             (self.supply, self.demand),
         )
-        c = self.table.cost[self.table.allowed]
-        scale = float(np.max(np.abs(np.concatenate((c, self.supply, self.demand))), initial=0.0))
-        return "supply/demand rows; rc = c + u - v >= 0, = 0 on used routes; slack", worst, scale
+        return "supply/demand rows; rc = c + u - v >= 0, = 0 on used routes; slack", worst
+
+    def oracle(self) -> Oracle:
+        """Each source sends its whole supply to its cheapest route at ``c - v`` if negative."""
+        s, d = self.supply, self.demand
+        m, n = self.table.cost.shape
+        rows = np.arange(m)
+
+        def oracle(lam: Arrays) -> tuple[dict[str, np.ndarray], float]:
+            v = np.asarray(lam["demand"], dtype=np.float64)
+            j, best = self.table.cheapest(-v)
+            ship = np.isfinite(best) & (best < 0)
+            x = np.zeros((m, n))
+            x[rows[ship], j[ship]] = s[ship]
+            return {"x": x}, float(best[ship] @ s[ship] + v @ d)
+
+        return oracle
+
+    def heuristic(self) -> Heuristic:
+        """Trim the over-served destinations and over-used sources of the relaxed plan, then
+        fill the unmet demand from the cheapest sources with supply left (:func:`_fill`)."""
+        cost, ok = self.table.cost, self.table.allowed
+        s, d = self.supply, self.demand
+        tol = 1e-9 * (1.0 + float(max(s.max(initial=0.0), d.max(initial=0.0))))
+
+        def heuristic(relaxed: Arrays) -> dict[str, np.ndarray] | None:
+            x = np.where(ok, np.maximum(np.asarray(relaxed["x"], dtype=np.float64), 0.0), 0.0)
+            for axis, cap in ((0, d), (1, s)):  # trim over-served destinations, over-used sources
+                total = x.sum(axis=axis)
+                scale = np.where(total > cap, cap / np.where(total > 0, total, 1.0), 1.0)
+                x *= scale[None, :] if axis == 0 else scale[:, None]
+            return _fill(cost, ok, s - x.sum(axis=1), d - x.sum(axis=0), x, tol)
+
+        return heuristic
+
+    def decode(self, sol: Solution) -> ShipmentPlan:
+        """The plan, the routes used (in the labels) and the prices of ``sol``."""
+        t = self.table
+        x = plan_of(sol, t.cost.shape)
+        i, j = np.nonzero(x > 1e-9)
+        shipments = [(t.rows[a], t.cols[b], float(x[a, b])) for a, b in zip(i, j)]
+        u, v = multiplier(sol, "supply"), multiplier(sol, "demand")
+        return ShipmentPlan(sol.status.value, sol.objective, x, shipments, u, v)
 
 
 @dataclass(frozen=True)
-class ShipmentPlan:
-    """A decoded transportation Solution.
+class ShipmentPlan(Answer):
+    """The shipments of a decoded transportation Solution, and the prices at both ends.
 
     Attributes
     ----------
-    status
-        The Solution's status.
-    cost
-        ``sum c x``.
-    plan
-        The ``(m, n)`` shipments.
+    cost, plan
+        ``sum c x`` and the ``(m, n)`` shipments ``x``.
     shipments
         ``(source, destination, amount)`` of the routes used, in the labels.
     supply_price, demand_price
         ``u`` and ``v``: the multipliers of the supply and demand rows.
     """
 
-    status: str
     cost: float
     plan: FloatArray
     shipments: list[tuple[Hashable, Hashable, float]]
@@ -119,8 +164,8 @@ def build(
     demand: npt.ArrayLike | None = None,
     *,
     graph: nx.Graph | None = None,
-    rows: Sequence[Hashable] | None = None,
     weight: str = "weight",
+    rows: Sequence[Hashable] | None = None,
     name: str = "transportation",
 ) -> Problem:
     """The transportation Problem from a cost table, a scipy.sparse matrix or a graph.
@@ -136,19 +181,18 @@ def build(
         A bipartite networkx graph instead: edge attribute ``weight`` is the unit cost, node
         attribute ``demand`` the networkx convention (``< 0`` at a source: its supply is
         ``-demand``); the sources are ``rows`` (default: the nodes with ``demand < 0``).
+    weight
+        The networkx edge attribute holding the unit costs.
     rows
         The source nodes of ``graph``.
-    weight
-        The networkx edge attribute.
     name
         The model's name.
 
     Examples
     --------
     >>> import networkx as nx
-    >>> g = nx.DiGraph()
-    >>> g.add_node("plant", demand=-5); g.add_node("shop", demand=5)
-    >>> g.add_edge("plant", "shop", weight=2)
+    >>> g = nx.DiGraph([("plant", "shop", {"weight": 2})])
+    >>> nx.set_node_attributes(g, {"plant": -5, "shop": 5}, "demand")
     >>> __import__("ortools_lag").solve(build(graph=g)).objective
     10.0
     """
@@ -173,7 +217,7 @@ def read(path: str | Path) -> Problem:
     Raises
     ------
     SpecError
-        A malformed file (naming the file, line and field).
+        A table file that does not parse, naming the file, the line and the field.
     """
     from ortools_lag.io.bipartite import read_transportation
 
@@ -190,63 +234,12 @@ def _problem(table: Table, s: FloatArray, d: FloatArray, name: str) -> Problem:
     if np.any(s < 0) or np.any(d < 0):
         raise ModelError("supplies and demands must be >= 0")
     data = TransportationData(table, s, d)
-    ok = table.allowed
     model = Model(name)
-    x = model.var("x", (m, n), lb=0.0, ub=None if ok.all() else np.where(ok, np.inf, 0.0))
-    model.minimize((np.where(ok, table.cost, 0.0) * x).sum())
+    x = table.plan(model)
     model.add("supply", x.sum(axis=1) <= s)
     model.add("demand", x.sum(axis=0) >= d)
-    relax = Relaxation(
-        relax=("demand",),
-        oracle=_oracle(data),
-        heuristic=_heuristic(data),
-        description="demand rows dualised (prices v); each source ships to its cheapest c - v",
-    )
-    return Problem(
-        model,
-        relaxations={"demand": relax},
-        default_relaxation="demand",
-        decode=lambda sol: _decode(data, sol),
-        kind="transportation",
-        default_solver="network_lp",
-        data=data,
-        metadata={"sources": m, "destinations": n},
-    )
-
-
-def _oracle(data: TransportationData) -> Any:
-    c = np.where(data.table.allowed, data.table.cost, np.inf)
-    s, d = data.supply, data.demand
-    m, n = c.shape
-    rows = np.arange(m)
-
-    def oracle(lam: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], float]:
-        v = np.asarray(lam["demand"], dtype=np.float64)
-        reduced = c - v
-        j = reduced.argmin(axis=1)
-        best = reduced[rows, j]
-        ship = np.isfinite(best) & (best < 0)
-        x = np.zeros((m, n))
-        x[rows[ship], j[ship]] = s[ship]
-        return {"x": x}, float(best[ship] @ s[ship] + v @ d)
-
-    return oracle
-
-
-def _heuristic(data: TransportationData) -> Any:
-    cost, ok = data.table.cost, data.table.allowed
-    s, d = data.supply, data.demand
-    tol = 1e-9 * (1.0 + float(max(s.max(initial=0.0), d.max(initial=0.0))))
-
-    def heuristic(relaxed: Mapping[str, np.ndarray]) -> dict[str, np.ndarray] | None:
-        x = np.where(ok, np.maximum(np.asarray(relaxed["x"], dtype=np.float64), 0.0), 0.0)
-        for axis, cap in ((0, d), (1, s)):  # trim over-served destinations, over-used sources
-            total = x.sum(axis=axis)
-            scale = np.where(total > cap, cap / np.where(total > 0, total, 1.0), 1.0)
-            x *= scale[None, :] if axis == 0 else scale[:, None]
-        return _fill(cost, ok, s - x.sum(axis=1), d - x.sum(axis=0), x, tol)
-
-    return heuristic
+    relaxation = "demand rows dualised (prices v); each source ships to its cheapest c - v"
+    return data.problem(model, relaxation, {"sources": m, "destinations": n})
 
 
 def _fill(
@@ -284,20 +277,3 @@ def _fill(
         np.subtract.at(left, src, give)
         need[dst] -= give
     return None
-
-
-def _decode(data: TransportationData, sol: Solution) -> ShipmentPlan:
-    """The plan, the routes used (in the labels) and the prices of ``sol``."""
-    m, n = data.table.cost.shape
-    x = np.asarray(sol.x.get("x", np.zeros((m, n))), dtype=np.float64)
-    i, j = np.nonzero(x > 1e-9)
-    t = data.table
-    u, v = sol.multipliers.get("supply"), sol.multipliers.get("demand")
-    return ShipmentPlan(
-        status=sol.status.value,
-        cost=sol.objective,
-        plan=x,
-        shipments=[(t.rows[a], t.cols[b], float(x[a, b])) for a, b in zip(i, j)],
-        supply_price=None if u is None else np.asarray(u, dtype=np.float64),
-        demand_price=None if v is None else np.asarray(v, dtype=np.float64),
-    )

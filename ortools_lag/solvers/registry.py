@@ -31,11 +31,11 @@ REGISTRY: dict[str, str] = {
     "adjoint": "ortools_lag.solvers.nn.adjoint:AdjointSolver",
     "pdhg": "ortools_lag.solvers.pdhg.solver:PdhgSolver",
     # network library (issue 7): structured solvers returning potentials / prices
-    "dijkstra": "ortools_lag.problems.network_solvers:DijkstraSolver",
-    "maxflow": "ortools_lag.problems.network_solvers:MaxFlowSolver",
-    "network_lp": "ortools_lag.problems.network_solvers:NetworkLPSolver",
-    "auction": "ortools_lag.problems.network_solvers:AuctionSolver",
-    "lsa": "ortools_lag.problems.network_solvers:LsaSolver",
+    "dijkstra": "ortools_lag.problems.shortest_path:DijkstraSolver",
+    "maxflow": "ortools_lag.problems.max_flow:MaxFlowSolver",
+    "network_lp": "ortools_lag.problems.network:NetworkLPSolver",
+    "auction": "ortools_lag.problems.assignment:AuctionSolver",
+    "lsa": "ortools_lag.problems.assignment:LsaSolver",
     # relaxation classics II (issue 9): Lagrangian heuristics of tsp, set_cover, facility_location
     "held_karp": "ortools_lag.problems.tsp:HeldKarpSolver",
     "beasley": "ortools_lag.problems.set_cover:BeasleySolver",
