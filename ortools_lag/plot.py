@@ -92,7 +92,8 @@ def convergence(solution: Solution, *, title: str | None = None, **fig_kw: Any) 
     fig_kw.setdefault("figsize", (7.0, 8.0))
     fig = Figure(**fig_kw)
     axes = fig.subplots(3, 1, sharex=True)
-    upper = bool(np.nanmean(h.bound - h.primal) > 0) if np.isfinite(h.primal).any() else False
+    both = np.isfinite(h.bound) & np.isfinite(h.primal)  # which side the bound is on
+    upper = bool(np.mean(h.bound[both] - h.primal[both]) > 0) if both.any() else False
     _bounds_panel(axes[0], h, upper)
     _log_panel(axes[1], h.iteration, h.step, "step size", "step")
     _log_panel(axes[2], h.iteration, h.violation, "violation of the relaxed constraints", "norm")
