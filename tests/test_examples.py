@@ -31,6 +31,7 @@ def _value(text: str) -> float | str:
 
 NAMES = (
     "backprop_is_lagrangian",
+    "backprop_cnn_is_lagrangian",
     "regularisation_weight_by_dual_ascent",
     "particle_on_a_circle",
     "kkt_inequalities",
@@ -123,6 +124,22 @@ def test_backprop_is_lagrangian(runs: Runs) -> None:
     assert num(v, "vieira_max_abs_diff_vs_torch") <= 1e-10
     assert num(v, "mlp_max_rel_diff_vs_torch") <= 1e-10
     assert num(v, "mlp_weight_grad_rel_diff") <= 1e-10
+
+
+def test_backprop_cnn_is_lagrangian(runs: Runs) -> None:
+    pytest.importorskip("torch")
+    v = runs.values("backprop_cnn_is_lagrangian")
+    assert num(v, "layers") == 9  # conv, bn, relu, pool, conv, relu, pool, flatten, linear
+    assert num(v, "cnn_max_rel_diff_vs_autograd") <= 1e-10  # lambda_l against -d loss / d z_l
+    assert num(v, "cnn_param_grad_rel_diff") <= 1e-10  # -J_theta^T lambda_l against autograd
+    # lambda_L against the hand formula of cross-entropy, -(softmax - onehot) / N
+    assert num(v, "cross_entropy_hand_formula_rel_diff") <= 1e-10
+    # weight gradients assembled by hand from the multipliers, against autograd
+    assert num(v, "fc_weight_grad_from_multipliers_rel_diff") <= 1e-10
+    assert num(v, "conv1_weight_grad_from_multipliers_rel_diff") <= 1e-10
+    assert abs(num(v, "lagrangian_minus_loss")) <= 1e-12  # the constraints hold: L = loss
+    assert num(v, "max_constraint_residual") == 0.0
+    assert 0 < num(v, "loss") < math.log(3)  # trained a little: below chance, not yet zero
 
 
 def test_regularisation_weight_by_dual_ascent(runs: Runs) -> None:
