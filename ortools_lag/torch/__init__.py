@@ -18,6 +18,7 @@ in ``ortools_lag`` imports this package.
 """
 
 from ortools_lag.torch.certificate import certify
+from ortools_lag.torch.lagrangian_view import LagrangianView, lagrangian_view
 from ortools_lag.torch.multipliers import (
     PI,
     AugmentedLagrangian,
@@ -35,7 +36,9 @@ __all__ = [
     "ConstraintGroup",
     "DualRule",
     "GradientAscent",
+    "LagrangianView",
     "Multipliers",
     "certify",
+    "lagrangian_view",
     "train",
 ]
