@@ -1,15 +1,21 @@
 """Test-suite set-up: deselect tests whose hardware or executable this machine lacks.
 
-Tests of the Ipopt path carry the ``ipopt`` marker and GPU tests the ``gpu`` marker; where no
-``ipopt`` executable is on PATH (or no CUDA device is present) they are deselected, and the
-count is reported, rather than skipped from inside the test.
+Tests of Pyomo's Ipopt path carry the ``ipopt`` marker, tests of the ``ipopt`` backend the
+``cyipopt`` marker and GPU tests the ``gpu`` marker; where no ``ipopt`` executable is on PATH,
+cyipopt is not installed (the ``ipopt`` extra) or no CUDA device is present, they are
+deselected, and the count is reported, rather than skipped from inside the test.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 
 import pytest
+
+
+def _has(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
 
 
 def _cuda() -> bool:
@@ -24,6 +30,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     missing = []
     if any(it.get_closest_marker("ipopt") for it in items) and shutil.which("ipopt") is None:
         missing.append("ipopt")
+    if any(it.get_closest_marker("cyipopt") for it in items) and not _has("cyipopt"):
+        missing.append("cyipopt")
     if any(it.get_closest_marker("gpu") for it in items) and not _cuda():
         missing.append("gpu")
     if not missing:

@@ -165,15 +165,21 @@ def _objective_parts(model: Model) -> tuple[np.ndarray, float, sp.csc_matrix | N
     raise NotSupportedError("the objective is not linear or quadratic: no standard form")
 
 
-def to_standard_form(model: Model) -> StandardForm:
+def to_standard_form(model: Model, *, objective: bool = True) -> StandardForm:
     """Build the standard form of a model whose constraints are affine.
+
+    With ``objective=False`` the objective is left out (``c = 0``, no ``Q``): the feasible set
+    alone, whatever the objective (a phase-one check of a nonlinear model's affine rows).
 
     Raises
     ------
     NotSupportedError
         When a constraint group is not affine (name given) or the objective is nonlinear.
     """
-    c, offset, Q = _objective_parts(model)
+    if objective:
+        c, offset, Q = _objective_parts(model)
+    else:
+        c, offset, Q = np.zeros(model.n), 0.0, None
     mats, los, his = [], [], []
     for name, g in model.groups.items():
         if not isinstance(g.body, AffineExpr):

@@ -23,6 +23,7 @@ REGISTRY: dict[str, str] = {
     "scipy": "ortools_lag.solvers.backends.scipy:ScipySolver",
     "cvxpy": "ortools_lag.solvers.backends.cvxpy:CvxpySolver",
     "pyomo": "ortools_lag.solvers.backends.pyomo:PyomoSolver",
+    "ipopt": "ortools_lag.solvers.backends.ipopt:IpoptSolver",
     # our own dual and primal-dual methods
     "subgradient": "ortools_lag.solvers.dual.subgradient:SubgradientSolver",
     "bundle": "ortools_lag.solvers.dual.bundle:BundleSolver",

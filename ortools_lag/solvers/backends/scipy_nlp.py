@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -49,7 +49,7 @@ from ortools_lag.solvers.backends.nlp_functions import (
 from ortools_lag.solvers.backends.scipy_lp import farkas_certificate, row_sides, unbounded_ray
 from ortools_lag.solvers.backends.scipy_options import ScipyOptions
 
-__all__ = ["estimate_multipliers", "nlp_solution", "solve_nlp"]
+__all__ = ["NlpRun", "estimate_multipliers", "nlp_round_trip", "nlp_solution", "solve_nlp"]
 
 
 class _Stop(Exception):
@@ -272,28 +272,64 @@ def nlp_solution(
 
 
 def solve_nlp(model: Model, opts: ScipyOptions, method: str, t0: float) -> Solution:
-    """Run an NLP method. Affine rows are first checked by the phase-one LP (an infeasible
-    model is proved so, not searched), and a linear objective that diverged gets its ray."""
-    affine = model.has_linear_constraints and model.degree <= 2
-    sf = to_standard_form(model) if affine else None
-    if sf is not None:
-        farkas = farkas_certificate(replace(sf, integrality=np.zeros(sf.n, dtype=bool)), opts)
+    """Run an NLP method of scipy (``"slsqp"`` or ``"trust-constr"``) through
+    :func:`nlp_round_trip`."""
+    z0 = start_point(model, opts.x0, opts.seed, opts.start_scale)
+    return nlp_round_trip(
+        model,
+        lambda fn, z: _run_nlp(fn, z, opts, method),
+        z0,
+        opts,
+        solver="scipy",
+        t0=t0,
+        info={"method": method},
+    )
+
+
+#: ``run(functions, z0) -> (point, signed row multipliers or None, termination, message,
+#: iterations)``
+NlpRun = Callable[
+    [ModelFunctions, np.ndarray], tuple[np.ndarray, "np.ndarray | None", Termination, str, int]
+]
+
+
+def nlp_round_trip(
+    model: Model,
+    run: NlpRun,
+    z0: np.ndarray,
+    opts: ScipyOptions,
+    *,
+    solver: str,
+    t0: float,
+    info: Mapping[str, Any] | None = None,
+) -> Solution:
+    """The round trip of every NLP backend: run the method, then certify its answer.
+
+    Affine rows are first checked by the phase-one LP (an infeasible model is proved so, with
+    its Farkas ray, not searched); the method's point and multipliers go through
+    :func:`nlp_solution`; a linear objective that did not reach a certified optimum gets its
+    unbounded ray when there is one. ``opts`` serves the LPs (HiGHS through ``linprog``) and
+    gives the certificate's tolerance.
+    """
+    sf = None
+    if model.has_linear_constraints:  # the feasible set alone, whatever the objective
+        rows = to_standard_form(model, objective=model.degree <= 2)
+        farkas = farkas_certificate(replace(rows, integrality=np.zeros(rows.n, dtype=bool)), opts)
         if farkas is not None:
             raw = RawResult(Status.INFEASIBLE, Termination.CONVERGED, farkas=farkas)
-            raw.message = "scipy: the phase-one LP proves the constraints infeasible"
+            raw.message = f"{solver}: the phase-one LP proves the constraints infeasible"
             secs = time.perf_counter() - t0
-            return finish(model, sf, raw, solver="scipy", seconds=secs, tol=opts.tolerance)
+            return finish(model, rows, raw, solver=solver, seconds=secs, tol=opts.tolerance)
+        sf = rows if model.degree <= 2 else None
     fn = ModelFunctions(model)
-    z0 = start_point(model, opts.x0, opts.seed, opts.start_scale)
-    z, y, term, message, its = _run_nlp(fn, z0, opts, method)
-    info = {"method": method}
+    z, y, term, message, its = run(fn, z0)
     sol = nlp_solution(
         fn,
         z,
         y,
         term=term,
         message=message,
-        solver="scipy",
+        solver=solver,
         tol=opts.tolerance,
         t0=t0,
         iterations=its,
@@ -304,5 +340,5 @@ def solve_nlp(model: Model, opts: ScipyOptions, method: str, t0: float) -> Solut
         if ray is not None:
             raw = RawResult(Status.UNBOUNDED, term, ray=ray, iterations=its, message=message)
             secs = time.perf_counter() - t0
-            return finish(model, sf, raw, solver="scipy", seconds=secs, tol=opts.tolerance)
+            return finish(model, sf, raw, solver=solver, seconds=secs, tol=opts.tolerance)
     return sol
