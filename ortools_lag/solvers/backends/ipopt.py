@@ -176,12 +176,13 @@ def _warm(opts: IpoptOptions, fn: ModelFunctions) -> tuple[np.ndarray | None, di
     model = fn.model
     if set(sol.x) != set(model.variables):
         raise OptionError("warm_start: the Solution's variables are not this model's")
-    z = model.join(sol.x)
+    z = model.join(dict(sol.x))
     y = np.zeros(fn.m)
     for name, sl in fn.slices.items():
         if name in sol.multipliers:
             y[sl] = fn.signs[sl] * np.asarray(sol.multipliers[name], dtype=float).ravel()
-    r = model.join(sol.reduced_costs) if set(sol.reduced_costs) == set(model.variables) else None
+    known = set(sol.reduced_costs) == set(model.variables)
+    r = model.join(dict(sol.reduced_costs)) if known else None
     r = r if r is not None else np.zeros(fn.n)
     return z, {"lagrange": y, "zl": np.maximum(r, 0.0), "zu": np.maximum(-r, 0.0)}
 
