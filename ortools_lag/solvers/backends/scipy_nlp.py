@@ -275,6 +275,10 @@ def solve_nlp(model: Model, opts: ScipyOptions, method: str, t0: float) -> Solut
     """Run an NLP method of scipy (``"slsqp"`` or ``"trust-constr"``) through
     :func:`nlp_round_trip`."""
     z0 = start_point(model, opts.x0, opts.seed, opts.start_scale)
+    info: dict[str, Any] = {"method": method}
+    if method == "trust-constr":  # exact Hessians where every expression gives one, else BFGS
+        bodies = [model.objective, *(g.body for g in model.groups.values())]
+        info["hessian"] = "exact" if all(has_hessian(e) for e in bodies) else "BFGS"
     return nlp_round_trip(
         model,
         lambda fn, z: _run_nlp(fn, z, opts, method),
@@ -282,7 +286,7 @@ def solve_nlp(model: Model, opts: ScipyOptions, method: str, t0: float) -> Solut
         opts,
         solver="scipy",
         t0=t0,
-        info={"method": method},
+        info=info,
     )
 
 
