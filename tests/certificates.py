@@ -37,7 +37,7 @@ def assert_feasible(model: Model, sol: Solution, tol: float = 1e-6) -> None:
 
 
 def assert_signs(model: Model, sol: Solution, tol: float = 1e-7) -> None:
-    """lam >= 0 on inequality groups (the sign convention of DESIGN.md)."""
+    """lam >= 0 on inequality groups (the README's sign convention)."""
     for name, g in model.groups.items():
         if name not in sol.multipliers:
             continue

@@ -1,7 +1,7 @@
 """A bank of small problems with hand-derived answers, each citing its derivation.
 
 Every backend that accepts a problem is run on it (see ``test_known_answers.py`` and the
-backend conformance tests). Multipliers follow DESIGN.md: for a minimisation
+backend conformance tests). Multipliers follow the README's sign convention: for a minimisation
 ``L = f + sum(lam * c)``; a maximisation is the minimisation of ``-f``.
 """
 

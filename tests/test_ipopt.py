@@ -123,12 +123,13 @@ def test_exact_hessians_and_limited_memory_agree() -> None:
     m = Model()
     x = m.var("x", 2, lb=None)
     m.minimize(100 * F.square(x[1] - x[0] ** 2) + F.square(1 - x[0]))  # Rosenbrock
-    m.add("disk", (x * x).sum() <= 1.5)
+    m.add("disk", (x * x).sum() <= 3)  # slack at the optimum (1, 1): lam = 0
     exact = solve(m, "ipopt", x0={"x": [-1.2, 1.0]})
     lbfgs = solve(m, "ipopt", x0={"x": [-1.2, 1.0]}, hessian_approximation="limited-memory")
     for sol in (exact, lbfgs):
         np.testing.assert_allclose(sol.x["x"], [1.0, 1.0], atol=1e-6)
         check_solution(m, sol)
+        assert float(sol.multipliers["disk"]) == pytest.approx(0.0, abs=1e-8)
     assert exact.info["hessian_approximation"] == "exact"
 
 

@@ -8,7 +8,7 @@ Formulation (single source ``s``; a single pair ``s -> t`` is the same with ``b_
          x_a >= 0
 
 with ``b_s = (number of nodes reachable from s) - 1`` and ``b_v = -1`` at the other reachable
-nodes. The Lagrangian in the project's convention (DESIGN.md) is
+nodes. The Lagrangian in the project's convention (the README's) is
 ``L = c.x + sum_v pi_v (out(v) - in(v) - b_v)``, so the coefficient of ``x_uv`` is the
 *reduced cost* ``c_uv + pi_u - pi_v``; dual feasibility is ``c_uv + pi_u - pi_v >= 0`` on every
 arc, complementary slackness ``= 0`` on every arc that carries flow (the tree arcs), and the dual

@@ -137,7 +137,9 @@ def summary(
     lines.append(f"certificate {_certificate(sol)}")
     mults = largest_multipliers(sol, problem)
     if mults:
-        lines.append("multipliers (largest |λ| by group; λ >= 0 on inequalities, DESIGN.md signs)")
+        lines.append(
+            "multipliers (largest |λ| by group; λ >= 0 on inequalities, signs as in the README)"
+        )
         lines += [f"  {row}" for row in mults]
     if problem.relaxations and problem.default_relaxation:
         rel_ = problem.relaxation()

@@ -15,7 +15,7 @@ with a one-letter record type:
 
 Nodes are returned 0-based (``tail = u - 1``), numbers as ``float64`` (exact for integers up to
 2**53), node indices as ``int64``. In the flow problems built on these arrays the conservation row
-of node ``v`` is ``out(v) - in(v) == supply[v]``, the project's sign convention (DESIGN.md).
+of node ``v`` is ``out(v) - in(v) == supply[v]``, the project's sign convention (README).
 
 Malformed input raises :class:`~ortools_lag.errors.SpecError` naming the file, the line and the
 field; arc lines are parsed in bulk by numpy and only an error is located line by line.

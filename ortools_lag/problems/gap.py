@@ -8,7 +8,8 @@ capacity; ``x[i, j]`` binary::
     s.t. assignment:  sum_i x_ij        == 1      every job j     (lam_j, free)
          capacity:    sum_j a_ij x_ij   <= b_i    every agent i   (mu_i >= 0)
 
-A maximisation is held as the minimisation of ``-c . x`` (DESIGN.md); write ``c'`` for ``c``
+A maximisation is held as the minimisation of ``-c . x`` (the README's sign convention); write
+``c'`` for ``c``
 (min) or ``-c`` (max).
 
 **Relaxation** ``"assignment"`` (the default; Ross & Soland 1975, Fisher 1981). The rows are

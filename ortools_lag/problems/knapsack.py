@@ -6,7 +6,7 @@ r"""0-1 and multidimensional knapsack: the capacity rows relaxed, DP for one row
     max  p . x
     s.t. capacity:  W x <= b        (mu_i >= 0)
 
-A maximisation is held as the minimisation of ``-p . x`` (DESIGN.md).
+A maximisation is held as the minimisation of ``-p . x`` (the README's sign convention).
 
 **Relaxation** ``"capacity"`` (the default). The rows are held as ``W x - b <= 0``:
 

@@ -9,7 +9,7 @@ their arrays in ``problem.data``, a :class:`NetworkData`; what they share is her
   :class:`Table` (a cost table with the labels of its rows and columns);
 - flow conservation: the node-arc incidence matrix ``N`` (``n x m``: ``+1`` where an arc leaves a
   node, ``-1`` where it enters) writes it as ``N x == b`` -- the rows
-  ``out(v) - in(v) == b_v`` of the project's network convention (DESIGN.md), whose multipliers
+  ``out(v) - in(v) == b_v`` of the project's network convention (the README's), whose multipliers
   ``pi_v`` are node potentials: the reduced cost of arc ``(u, v)`` is ``c_uv + pi_u - pi_v``;
 - the data: :class:`NetworkData` (on arcs :class:`ArcData`, on a table :class:`TableData`): the
   Problem stated from it, the decoding of an answer, and the certificate hook
@@ -310,7 +310,7 @@ def bipartite_violation(
     """Worst violation of the optimality certificate of a bipartite plan (0.0 when exact).
 
     Rows ``sum_j x_ij (sense_r) rhs_r``, columns ``sum_i x_ij (sense_c) rhs_c`` with multipliers
-    ``lam`` (``>= 0`` on ``<=`` and ``>=`` groups, held as in DESIGN.md), so the reduced cost is
+    ``lam`` (``>= 0`` on ``<=`` and ``>=`` groups, held as in the README), so the reduced cost is
     ``rc_ij = c_ij + s_r lam_i + s_c lam_j`` with ``s = -1`` for ``>=``. Checked: ``x >= 0``
     and ``0`` on forbidden pairs (``cost = inf``); the rows and columns; the multipliers' signs;
     ``rc >= 0`` on allowed pairs and ``= 0`` where ``x > tol``; ``lam = 0`` on slack rows.

@@ -171,7 +171,7 @@ class ExpectSpec(_Strict):
         One-sided checks of a bound (a relaxation's bound below a known optimum, say).
     multipliers
         Expected multipliers by group (a number or a list in the group's shape), in the
-        sign convention of DESIGN.md.
+        sign convention of the README.
     source
         Where the numbers come from: a MANIFEST.md row, a paper, a hand derivation.
     """
