@@ -9,7 +9,10 @@ The modules, each importing only those listed before it:
 - ``stacking``, ``model``, ``standard_form``: stacking, the ``Model``, its standard form;
 - ``tape``: the forward pass and the adjoint recursion over an expression graph;
 - ``ops``, ``elementwise``: what the graph's nodes compute (the ``Op`` protocol, structural and
-  arithmetic operations; the elementwise functions and their numpy kernels);
+  arithmetic operations; the elementwise functions and their numpy kernels; their first- and
+  second-order rules);
+- ``hessian``: sparse Hessians of a graph (the structural pattern, its star colouring, the
+  recovery of the entries from Hessian-vector products);
 - ``nonlinear``: the graph node ``NonlinearExpr``, its leaves and operators, ``as_nonlinear``
   (registered with ``expressions`` for what leaves the polynomial algebra);
 - ``functions``: the function library on expressions (``tanh``, ``norm``, losses ...).

@@ -15,6 +15,15 @@ the results are bit-identical to the generic rules.
 A function whose derivative reads only ``y`` lets the forward pass overwrite its argument's
 buffer when nothing else reads it (the tape's in-place plan).
 
+Each function also carries its second derivative ``f''`` (reading what ``f'`` reads, so the
+in-place plan holds for second order too), for the second-order rule
+``d(g f'(x)) = g f''(x) x_dot``: ``tanh'' = -2 y (1 - y^2)``, ``sigmoid'' = y (1 - y)(1 - 2 y)``,
+``softplus'' = sigmoid(x) (1 - sigmoid(x))``, ``exp'' = y``, ``log'' = -1 / x^2``,
+``sin'' = -sin x``, ``cos'' = -cos x``, ``square'' = 2``, ``sqrt'' = -1 / (4 y^3)``, powers
+``p (p - 1) x^(p - 2)``. ``relu`` and ``abs`` are piecewise linear (``flat``): ``f'' = 0`` away
+from the kink at 0, where neither has a second derivative and the rule takes 0 (the Hessian is
+that of either linear piece); their nodes couple no variables in a Hessian's pattern.
+
 This module holds the :class:`~ortools_lag.model.ops.Op` :class:`Elementwise` and the table
 :data:`RULES` of the functions by name; the functions that build graph nodes with it
 (``tanh(x)``, ``exp(x)`` ...) are in :mod:`~ortools_lag.model.functions`, ``power`` (the ``**``
@@ -27,6 +36,8 @@ of expressions) in :mod:`~ortools_lag.model.nonlinear`.
 >>> z = np.array([0.0, 1.0])
 >>> round(float(e.value(z)[0]), 6), e.vjp(z, 1.0).round(6).tolist()
 (0.761594, [1.0, 0.419974])
+>>> e.hvp(z, 1.0, np.ones(2)).round(6).tolist()  # tanh''(x) = -2 tanh(x) (1 - tanh(x)^2)
+[0.0, -0.6397]
 """
 
 from __future__ import annotations
@@ -40,8 +51,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from ortools_lag.arrays import is_numpy
+from ortools_lag.errors import ModelError
 from ortools_lag.model import buffers
-from ortools_lag.model.ops import Op, scale_columns
+from ortools_lag.model.ops import Op, ones_pattern, scale_columns
 from ortools_lag.model.ufunc_threads import MIN_SIZE, blockwise
 
 if TYPE_CHECKING:
@@ -64,6 +76,11 @@ class Rule:
     ``f_np(o, x)`` writes ``f(x)`` into ``o`` (which may be ``x``); ``vjp_np(o, g, x, y)`` writes
     ``g * f'(x, y)`` into ``o`` (none of ``g``, ``x``, ``y``). Both compute exactly the generic
     formulas, operation by operation. ``uses_x``: ``f'`` reads ``x`` only, else ``y`` only.
+
+    ``d2f(xp, x, y)`` is ``f''`` (reading what ``df`` reads: ``x`` if ``uses_x``, else ``y``),
+    for the second-order rule ``d(g f'(x)) = g f''(x) x_dot``; ``flat`` marks a piecewise linear
+    function (``f'' = 0`` wherever it exists: ``relu``, ``abs``), ``d2f`` unset and not ``flat``:
+    no second derivative.
     """
 
     f: Fn
@@ -73,6 +90,8 @@ class Rule:
     vjp_np: Kernel | None = None
     threads_f: bool = False  # a transcendental forward: worth the thread pool
     threads_df: bool = False
+    d2f: DFn | None = None  # f'' (reads what df reads)
+    flat: bool = False  # f'' = 0 almost everywhere
 
 
 def _as_float(xp: ModuleType, mask: Array, like: Array) -> Array:
@@ -89,13 +108,44 @@ def _kernel_arg(x: Any) -> bool:
 
 
 class Elementwise(Op):
-    """``y = f(x)`` entry by entry, with ``f'(x, y)`` for the adjoint and tangent rules."""
+    """``y = f(x)`` entry by entry, with ``f'(x, y)`` for the adjoint and tangent rules and
+    ``f''(x, y)`` for the second-order rule.
+
+    Parameters
+    ----------
+    name
+        The function's name.
+    f, df
+        ``f(xp, x)`` and ``f'(xp, x, y)``.
+    rule
+        The function's :class:`Rule` (numpy kernels, ``f''``); default ``Rule(f, df, d2f=d2f,
+        flat=flat)``.
+    d2f, flat
+        ``f''(xp, x, y)``, or ``flat=True`` for ``f'' = 0`` (used without ``rule``).
+
+    Examples
+    --------
+    >>> cube = Elementwise("cube", lambda xp, x: x**3, lambda xp, x, y: 3 * x**2,
+    ...                    d2f=lambda xp, x, y: 6 * x)
+    >>> x = np.array([1.0, 2.0])
+    >>> cube.vjp_tangent(np, np.ones(2), [x], x**3, [np.ones(2)], [True])[0].tolist()
+    [6.0, 12.0]
+    """
 
     fresh = True
 
-    def __init__(self, name: str, f: Fn, df: DFn, rule: Rule | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        f: Fn,
+        df: DFn,
+        rule: Rule | None = None,
+        *,
+        d2f: DFn | None = None,
+        flat: bool = False,
+    ) -> None:
         self.name, self.f, self.df = name, f, df
-        self.rule = rule if rule is not None else Rule(f, df)
+        self.rule = rule if rule is not None else Rule(f, df, d2f=d2f, flat=flat)
         self.keeps_args = self.rule.uses_x
         self.keeps_out = not self.rule.uses_x
 
@@ -142,6 +192,31 @@ class Elementwise(Op):
     def pull(self, A, node, args, out):
         d = np.broadcast_to(np.asarray(self.df(np, args[0], out), dtype=float), node.shape)
         return [scale_columns(A, d)]
+
+    def _second(self) -> DFn | None:
+        rule = self.rule
+        if rule.flat:
+            return None
+        if rule.d2f is None:
+            raise ModelError(f"function {self.name!r} has no second derivative")
+        return rule.d2f
+
+    def vjp_tangent(self, xp, g, args, out, ts, needs):
+        """``d(g f'(x)) = g f''(x) x_dot`` (none for a piecewise linear function)."""
+        d2f = self._second()
+        if d2f is None or ts[0] is None or not needs[0]:
+            return [None]
+        return [g * d2f(xp, args[0], out) * ts[0]]
+
+    def dependencies(self, node, deps):
+        return deps[0]
+
+    def couplings(self, node, deps):
+        """Entry ``i`` couples the variables it depends on (``f'' != 0``)."""
+        D = deps[0]
+        if D is None or self._second() is None:
+            return None
+        return ones_pattern(D.T @ D)
 
 
 # -- numpy kernels: the generic formulas below, evaluated with ``out=`` -------------------------
@@ -212,6 +287,7 @@ RULES: dict[str, Rule] = {
         f_np=_unary(np.tanh),
         vjp_np=_times_g(_d_tanh),
         threads_f=True,
+        d2f=lambda xp, x, y: -2.0 * y * (1.0 - y * y),
     ),
     "sigmoid": Rule(
         _sigmoid,
@@ -220,12 +296,14 @@ RULES: dict[str, Rule] = {
         f_np=_sigmoid_np,
         vjp_np=_times_g(_d_sigmoid),
         threads_f=True,
+        d2f=lambda xp, x, y: y * (1.0 - y) * (1.0 - 2.0 * y),
     ),
     "relu": Rule(
         lambda xp, x: xp.maximum(x, 0.0 * x),
         lambda xp, x, y: _as_float(xp, x > 0, x),
         f_np=_relu_np,
         vjp_np=_times_g(lambda o, x, y: np.greater(x, 0, out=o)),
+        flat=True,
     ),
     "softplus": Rule(
         lambda xp, x: xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(x, 0.0 * x),
@@ -234,6 +312,7 @@ RULES: dict[str, Rule] = {
         vjp_np=_times_g(lambda o, x, y: _sigmoid_np(o, x)),
         threads_f=True,
         threads_df=True,
+        d2f=lambda xp, x, y: _sigmoid(xp, x) * (1.0 - _sigmoid(xp, x)),
     ),
     "exp": Rule(
         lambda xp, x: xp.exp(x),
@@ -242,6 +321,7 @@ RULES: dict[str, Rule] = {
         f_np=_unary(np.exp),
         vjp_np=lambda o, g, x, y: np.multiply(g, y, out=o),
         threads_f=True,
+        d2f=lambda xp, x, y: y,
     ),
     "log": Rule(
         lambda xp, x: xp.log(x),
@@ -249,6 +329,7 @@ RULES: dict[str, Rule] = {
         f_np=_unary(np.log),
         vjp_np=_times_g(lambda o, x, y: np.divide(1.0, x, out=o)),
         threads_f=True,
+        d2f=lambda xp, x, y: -1.0 / (x * x),
     ),
     "sin": Rule(
         lambda xp, x: xp.sin(x),
@@ -257,6 +338,7 @@ RULES: dict[str, Rule] = {
         vjp_np=_times_g(lambda o, x, y: np.cos(x, out=o)),
         threads_f=True,
         threads_df=True,
+        d2f=lambda xp, x, y: -xp.sin(x),
     ),
     "cos": Rule(
         lambda xp, x: xp.cos(x),
@@ -265,12 +347,14 @@ RULES: dict[str, Rule] = {
         vjp_np=_times_g(_d_cos),
         threads_f=True,
         threads_df=True,
+        d2f=lambda xp, x, y: -xp.cos(x),
     ),
     "square": Rule(
         lambda xp, x: x * x,
         lambda xp, x, y: 2.0 * x,
         f_np=lambda o, x: np.multiply(x, x, out=o),
         vjp_np=_times_g(lambda o, x, y: np.multiply(2.0, x, out=o)),
+        d2f=lambda xp, x, y: 0.0 * x + 2.0,
     ),
     "sqrt": Rule(
         lambda xp, x: xp.sqrt(x),
@@ -278,11 +362,13 @@ RULES: dict[str, Rule] = {
         uses_x=False,
         f_np=_unary(np.sqrt),
         vjp_np=_times_g(lambda o, x, y: np.divide(0.5, y, out=o)),
+        d2f=lambda xp, x, y: -0.25 / (y * y * y),
     ),
     "abs": Rule(
         lambda xp, x: xp.abs(x),
         lambda xp, x, y: xp.sign(x),
         f_np=_unary(np.abs),
         vjp_np=_times_g(lambda o, x, y: np.sign(x, out=o)),
+        flat=True,
     ),
 }

@@ -11,7 +11,12 @@ value. The elementwise functions (``tanh``, ``sigmoid``, ``exp`` ...) apply the 
 adjoint rule, is in :mod:`~ortools_lag.model.ops`.
 
 ``softmax_cross_entropy(s, t)`` is ``mean_n sum_c t_cn (logsumexp_c(s_.n) - s_cn)`` (classes on
-``axis``, samples on the other axis) with adjoint ``(softmax(s) * sum_c t - t) / N``.
+``axis``, samples on the other axis) with adjoint ``(softmax(s) * sum_c t - t) / N``; its
+second-order rule is the softmax Jacobian ``p_dot = p * (s_dot - sum_c p s_dot)`` (the scores
+of one sample couple with each other and with that sample's targets, which enter linearly).
+Every function here has second derivatives (:meth:`NonlinearExpr.hessian
+<ortools_lag.model.nonlinear.NonlinearExpr.hessian>`); ``relu``, ``abs`` and the 1-norm are
+piecewise linear, with the second derivative 0 away from their kinks.
 
 The product rule, by the adjoint recursion:
 ``d/dx sum(x * tanh(x)) = tanh(x) + x (1 - tanh(x)^2)``.
@@ -49,7 +54,7 @@ from ortools_lag.model.nonlinear import (
     reduce_sum,
     subtract,
 )
-from ortools_lag.model.ops import Add, Ctx, MatMul, Mul, Op, Sum, _shape
+from ortools_lag.model.ops import Add, Ctx, MatMul, Mul, Op, Sum, _shape, ones_pattern
 
 __all__ = [
     "Add",
@@ -273,6 +278,57 @@ class SoftmaxCrossEntropy(Op):
         p, lse, n = self._parts(np, s, t)
         gs = (p * np.sum(t, axis=self.axis, keepdims=True) - t) / n
         return [sp.csr_matrix(gs.reshape(1, -1)), sp.csr_matrix(((lse - s) / n).reshape(1, -1))]
+
+    def vjp_tangent(self, xp, g, args, out, ts, needs):
+        """Tangents of ``g (p T - t) / N`` and ``g (lse - s) / N`` (``T = sum_c t``), with
+        ``p_dot = p * (s_dot - sum_c p s_dot)`` (the softmax Jacobian) and
+        ``lse_dot = sum_c p s_dot``."""
+        s, t = args
+        ts_s, ts_t = ts
+        ax = self.axis
+        p, _, n = self._parts(xp, s, t)
+        lse_dot = None if ts_s is None else xp.sum(p * ts_s, axis=ax, keepdims=True)
+        gs = gt = None
+        if needs[0]:
+            parts = []
+            if lse_dot is not None:
+                parts.append(p * (ts_s - lse_dot) * xp.sum(t, axis=ax, keepdims=True))
+            if ts_t is not None:
+                parts.append(p * xp.sum(ts_t, axis=ax, keepdims=True) - ts_t)
+            if parts:
+                gs = (g / n) * (parts[0] if len(parts) == 1 else parts[0] + parts[1])
+        if needs[1] and lse_dot is not None:
+            gt = (g / n) * (lse_dot - ts_s)
+        return [gs, gt]
+
+    def _samples(self, node: NonlinearExpr) -> sp.csr_matrix:
+        """``N x size`` 0/1: the entries of each sample (the classes of one column or row)."""
+        shape = node.args[0].shape
+        other = 1 - self.axis
+        ids = np.expand_dims(np.arange(shape[other]), self.axis)
+        sample = np.broadcast_to(ids, shape).ravel()
+        size = sample.size
+        return sp.csr_matrix((np.ones(size), (sample, np.arange(size))), shape=(shape[other], size))
+
+    def dependencies(self, node, deps):
+        found = [d for d in deps if d is not None]
+        if not found:
+            return None
+        rows = [sp.csr_matrix(d.sum(axis=0)) for d in found]
+        return ones_pattern(rows[0] if len(rows) == 1 else rows[0] + rows[1])
+
+    def couplings(self, node, deps):
+        """The scores of one sample couple with each other (the softmax) and with that sample's
+        targets; the targets alone enter linearly."""
+        ds, dt = deps
+        if ds is None:
+            return None
+        G = self._samples(node)
+        A = G @ ds
+        C = A.T @ A
+        if dt is not None:
+            C = C + A.T @ (G @ dt)
+        return ones_pattern(C + C.T)
 
 
 def softmax_cross_entropy(

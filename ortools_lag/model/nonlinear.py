@@ -25,6 +25,12 @@ torch on CPU/CUDA through :mod:`ortools_lag.arrays`; on numpy, without avoidable
 :meth:`NonlinearExpr.jacobian` runs the same recursion with sparse matrix adjoints (seed: the
 identity), and :meth:`NonlinearExpr.jvp` propagates tangents forward.
 
+Second derivatives are the tangent of that recursion (forward-over-reverse):
+:meth:`NonlinearExpr.hvp` gives ``H(w) v`` for ``H(w) = sum_i w_i Hessian(e_i)(z)``, and
+:meth:`NonlinearExpr.hessian` (``hessian(w, n, z)``, the protocol of the NLP backends) the
+sparse symmetric ``H(w)``: its structural pattern and a star colouring of it are computed once
+per expression (:mod:`~ortools_lag.model.hessian`), then each call takes one product per colour.
+
 Leaves of kind *data* (:func:`data`) hold a default array that a caller may replace at evaluation
 time (a mini-batch of inputs): every operation except explicit indexing takes the shapes of the
 arrays it receives, so one graph serves any batch size.
@@ -44,6 +50,8 @@ sums). What each node computes is its :class:`~ortools_lag.model.ops.Op`
 >>> z = np.array([0.0, 1.0])
 >>> float(e.value(z)[0]), e.vjp(z, np.ones(1)).tolist()
 (3.718281828459045, [2.0, 2.718281828459045])
+>>> e.hessian(np.ones(1), 2, z).toarray().tolist()
+[[1.0, 1.0], [1.0, 2.718281828459045]]
 """
 
 from __future__ import annotations
@@ -65,6 +73,7 @@ from ortools_lag.model.expressions import (
     as_constant,
     register_nonlinear,
 )
+from ortools_lag.model.hessian import HessianStructure, hessian_structure
 from ortools_lag.model.ops import (
     Add,
     Ctx,
@@ -193,6 +202,7 @@ class NonlinearExpr(Expr):
         self.needs_grad: bool = isinstance(op, VarOp) or any(a.needs_grad for a in self.args)
         self._order: list[NonlinearExpr] | None = None
         self._plan: dict[int, int] | None = None
+        self._hess: HessianStructure | None = None
 
     @property
     def degree(self) -> int:
@@ -258,6 +268,113 @@ class NonlinearExpr(Expr):
         z = np.asarray(to_numpy(z), dtype=float)
         tape = self.forward(_split(self.variables(), z), like=z)
         return tape.sparse_jacobian(n)
+
+    # -- second order -----------------------------------------------------------------------
+    def hvp(self, z: Any, w: Any, v: Any) -> Any:
+        """``H(w) @ v`` with ``H(w) = sum_i w_i Hessian(e_i)(z)``, by forward-over-reverse.
+
+        One forward pass, one adjoint pass and one tangent-of-the-adjoint pass on the same
+        tape (:meth:`~ortools_lag.model.tape.Tape.hvp`); numpy or torch, like :meth:`vjp`.
+
+        Parameters
+        ----------
+        z
+            The point (the model's variable vector).
+        w
+            One weight per entry of the expression (flattened in C order; a scalar for a
+            scalar expression).
+        v
+            The direction, of the length of ``z``.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``H(w) v``, dense, of the length of ``z`` (zero outside the expression's variables).
+
+        Examples
+        --------
+        >>> from ortools_lag import Model
+        >>> m = Model(); x = m.var("x", 2, lb=None)
+        >>> e = x[0] * x[0] * x[1]  # Hessian [[2 x1, 2 x0], [2 x0, 0]]
+        >>> e.hvp(np.array([1.0, 2.0]), 1.0, np.array([1.0, 0.0])).tolist()
+        [4.0, 2.0]
+        """
+        xp = namespace(z)
+        vs = self.variables()
+        tape = self.forward(_split(vs, z), like=z)
+        seed = xp.reshape(asarray_like(xp, w, z), self.shape)
+        parts = tape.hvp(seed, _split(vs, asarray_like(xp, v, z)))
+        if is_numpy(xp):
+            out = np.zeros(len(z))
+        else:
+            out = xp.zeros(_shape(z), dtype=z.dtype, device=device_of(z))
+        for var in vs:
+            if var.name in parts:
+                out[var.offset : var.offset + var.size] = xp.reshape(parts[var.name], (-1,))
+        return out
+
+    def hessian_structure(self) -> HessianStructure:
+        """The structural pattern, its star colouring and the recovery map of this
+        expression's Hessians (:mod:`~ortools_lag.model.hessian`), computed on first use and
+        kept: the graph is immutable."""
+        if self._hess is None:
+            self._hess = hessian_structure(self)
+        return self._hess
+
+    def hessian_pattern(self, n: int) -> sp.csr_matrix:
+        """The structural pattern (0/1, ``n x n``): a superset of the nonzeros of every
+        :meth:`hessian`.
+
+        >>> from ortools_lag import Model
+        >>> m = Model(); x = m.var("x", 3, lb=None)
+        >>> as_nonlinear(x[0] * x[2]).hessian_pattern(3).toarray().astype(int).tolist()
+        [[0, 0, 1], [0, 0, 0], [1, 0, 0]]
+        """
+        return self.hessian_structure().global_pattern(n)
+
+    def hessian(self, w: Any, n: int, z: Any) -> sp.csr_matrix:
+        """``sum_i w_i Hessian(e_i)(z)`` as a symmetric sparse ``n x n`` matrix.
+
+        The pattern and its star colouring are computed once per expression
+        (:meth:`hessian_structure`); each call runs one forward and one adjoint pass, then one
+        Hessian-vector product per colour (not one per variable), and reads every entry of the
+        pattern from those products.
+
+        Parameters
+        ----------
+        w
+            One weight per entry of the expression (flattened in C order).
+        n
+            The model's variable count.
+        z
+            The point.
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix
+            The weighted Hessian (exactly symmetric), the pattern's entries stored.
+
+        Examples
+        --------
+        >>> from ortools_lag import Model
+        >>> from ortools_lag.model import functions as F
+        >>> m = Model(); x = m.var("x", 3, lb=None)
+        >>> e = F.exp(x).sum() + x[0] * x[1]
+        >>> e.hessian(np.ones(1), 3, np.zeros(3)).toarray().tolist()
+        [[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+        """
+        st = self.hessian_structure()
+        zn = np.asarray(to_numpy(z), dtype=float)
+        if st.n_colors == 0:
+            return st.assemble(np.zeros((st.size, 0)), n)
+        vs = self.variables()
+        tape = self.forward(_split(vs, zn), like=zn)
+        seed = np.asarray(to_numpy(w), dtype=float).reshape(self.shape)
+        adj = tape.adjoints(seed)
+        B = np.empty((st.size, st.n_colors))
+        for c in range(st.n_colors):
+            B[:, c] = st.gather(tape.hvp(seed, st.split(st.seed(c)), adj))
+        return st.assemble(B, n)
 
     # -- structure --------------------------------------------------------------------------
     def _take(self, idx: np.ndarray, shape: Shape) -> NonlinearExpr:
@@ -465,7 +582,8 @@ def apply_unary(op: Op, x: Any) -> Any:
 
 
 def power(x: Any, p: float) -> Any:
-    """``x ** p`` for a constant exponent ``p``, with ``d/dx = p x^(p-1)``.
+    """``x ** p`` for a constant exponent ``p``, with ``d/dx = p x^(p-1)`` and
+    ``d2/dx2 = p (p - 1) x^(p-2)`` (zero for ``p`` 0 or 1); quotients are powers ``-1``.
 
     >>> power(2.0, 3).tolist()
     8.0
@@ -477,6 +595,8 @@ def power(x: Any, p: float) -> Any:
         f"power({q:g})",
         lambda xp, v: v**q,
         lambda xp, v, y: q * v ** (q - 1.0),
+        d2f=lambda xp, v, y: q * (q - 1.0) * v ** (q - 2.0),
+        flat=q in (0.0, 1.0),
     )
     return apply_unary(op, x)
 

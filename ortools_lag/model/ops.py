@@ -3,14 +3,19 @@ arithmetic operations.
 
 An :class:`Op` is what one node ``v = phi(args)`` of a
 :class:`~ortools_lag.model.nonlinear.NonlinearExpr` computes: its value (``forward``), the
-adjoints of its arguments (``vjp``), its tangent (``jvp``) and its local sparse Jacobians
-(``local``, ``pull``). The tape (:mod:`~ortools_lag.model.tape`) runs them; the nodes are built
-in :mod:`~ortools_lag.model.nonlinear`, the elementwise operation is in
+adjoints of its arguments (``vjp``), its tangent (``jvp``), its local sparse Jacobians
+(``local``, ``pull``), and for second derivatives the tangent of its adjoint rule
+(``vjp_tangent``) and two structural rules on 0/1 patterns (``dependencies``: which variables
+each output entry may depend on; ``couplings``: which variable pairs its second-order rule may
+couple), from which :mod:`~ortools_lag.model.hessian` builds a Hessian's sparsity. The tape
+(:mod:`~ortools_lag.model.tape`) runs them; the nodes are built in
+:mod:`~ortools_lag.model.nonlinear`, the elementwise operation is in
 :mod:`~ortools_lag.model.elementwise`. This module holds the protocol (:class:`Op`, the context
-:class:`Ctx` of a forward pass, sparse helpers for the matrix adjoints), the structural
-operations (row selections, reshapes, transposes and constant linear maps: indexing and sums of
-:class:`~ortools_lag.model.expressions.Expr`) and the arithmetic (``a + b`` and ``a * b`` with
-broadcasting, sums and means, matrix products: the operators of ``NonlinearExpr``).
+:class:`Ctx` of a forward pass, sparse helpers for the matrix adjoints and 0/1 patterns), the
+structural operations (row selections, reshapes, transposes and constant linear maps: indexing
+and sums of :class:`~ortools_lag.model.expressions.Expr`) and the arithmetic (``a + b`` and
+``a * b`` with broadcasting, sums and means, matrix products: the operators of
+``NonlinearExpr``).
 
 Read as constraints ``v = phi(args)`` with multiplier ``lambda_v``, each operation's adjoint
 rule gives its arguments' multipliers: ``a + b`` passes ``lambda_v`` to both (summed over
@@ -20,12 +25,24 @@ arrays the products call numpy/BLAS directly (into reused buffers:
 :mod:`~ortools_lag.model.buffers`) and a sum ``a + b`` may write into the buffer of a fresh
 argument that nothing else reads (the tape's in-place plan).
 
+The second-order rules (the tangent of each adjoint rule along the argument tangents
+``a_dot``, ``b_dot`` with the output adjoint ``g`` held fixed; forward-over-reverse in
+:meth:`~ortools_lag.model.tape.Tape.hvp`): zero for the linear operations (selections,
+reshapes, transposes, constant maps, sums, ``a + b``); the product rule for ``a * b``
+(``g * b_dot`` and ``g * a_dot``, summed over broadcast axes); the bilinear rule for ``a @ b``
+(``g @ b_dot^T`` and ``a_dot^T @ g``). Structurally ``a * b`` couples the variables of ``a_i``
+with those of ``b_i``, ``a @ b`` those of column ``j`` of ``a`` with those of row ``j`` of ``b``.
+Leaves (variables, constants, data) have no rules: the tape and the pattern builder treat them.
+
 >>> add = Add()
 >>> a, b = np.ones(2), np.ones((3, 1))
 >>> add.forward(Ctx(np, {}), [a, b]).shape
 (3, 2)
 >>> [g.shape for g in add.vjp(np, np.ones((3, 2)), [a, b], None, [True, True])]
 [(2,), (3, 1)]
+>>> x, y = np.array([1.0, 2.0]), np.array([3.0, 4.0])  # d(g * y) along y_dot = g * y_dot
+>>> [t.tolist() for t in Mul().vjp_tangent(np, np.ones(2), [x, y], x * y, [x, y], [True] * 2)]
+[[3.0, 4.0], [1.0, 2.0]]
 """
 
 from __future__ import annotations
@@ -59,6 +76,7 @@ __all__ = [
     "Sum",
     "Take",
     "Transpose",
+    "ones_pattern",
     "remap_columns",
     "scale_columns",
 ]
@@ -123,6 +141,73 @@ class Op:
         """``A @ local_i`` for each argument (matrix adjoints; fast paths override this)."""
         return [None if L is None else sp.csr_matrix(A @ L) for L in self.local(node, args, out)]
 
+    # -- second order (forward-over-reverse; see :meth:`~ortools_lag.model.tape.Tape.hvp`) ----
+    def vjp_tangent(
+        self,
+        xp: ModuleType,
+        g: Array,
+        args: list[Array],
+        out: Array,
+        ts: list[Array | None],
+        needs: list[bool],
+    ) -> list[Array | None]:
+        """The second-order rule: the tangent of ``vjp(g, args)`` along argument tangents
+        ``ts`` with the adjoint ``g`` held fixed, ``d/de vjp(g, args + e ts)`` at ``e = 0``
+        (``None`` for a zero part, for an argument whose tangent is ``None``, or where
+        ``needs`` is false).
+
+        It reads what :meth:`vjp` reads (the arguments if ``keeps_args``, the output if
+        ``keeps_out``), so the tape's in-place plan stays valid. The tangent of an argument's
+        adjoint is then ``vjp(g_dot, args) + vjp_tangent(g, args, ts)``.
+
+        Examples
+        --------
+        >>> a, b = np.eye(2), np.ones((2, 1))  # d(g @ b^T) = g @ b_dot^T; d(a^T @ g) = a_dot^T @ g
+        >>> ga, gb = MatMul().vjp_tangent(np, np.ones((2, 1)), [a, b], a @ b, [a, b], [True] * 2)
+        >>> ga.tolist(), gb.tolist()  # shaped as a and as b
+        ([[1.0, 1.0], [1.0, 1.0]], [[1.0], [1.0]])
+        """
+        raise NotImplementedError(f"operation {self.name!r} has no second-order rule")
+
+    def dependencies(
+        self, node: NonlinearExpr, deps: list[sp.csr_matrix | None]
+    ) -> sp.csr_matrix | None:
+        """Structural: which variables each entry of the output may depend on.
+
+        ``deps[i]`` is the 0/1 pattern (``size(arg_i) x N``, ``None``: no variable) of the
+        argument entries on the ``N`` variables of the expression; the result is the output's
+        (``node.size x N``), from the static shapes only (no values).
+
+        Examples
+        --------
+        >>> from ortools_lag import Model
+        >>> from ortools_lag.model.nonlinear import as_nonlinear
+        >>> m = Model(); x = m.var("x", 3, lb=None)
+        >>> node = as_nonlinear(x)[::-1]  # a selection: entry i depends on variable 2 - i
+        >>> node.op.dependencies(node, [sp.identity(3, format="csr")]).indices.tolist()
+        [2, 1, 0]
+        """
+        raise NotImplementedError(f"operation {self.name!r} has no structural rule")
+
+    def couplings(
+        self, node: NonlinearExpr, deps: list[sp.csr_matrix | None]
+    ) -> sp.csr_matrix | None:
+        """Structural: the variable pairs that this node's second-order rule may couple (an
+        ``N x N`` 0/1 pattern, ``None``: none), a superset for any output adjoint. Linear
+        operations couple nothing (the default).
+
+        Examples
+        --------
+        >>> from ortools_lag import Model
+        >>> from ortools_lag.model.nonlinear import multiply
+        >>> m = Model(); x = m.var("x", 2, lb=None); y = m.var("y", 2, lb=None)
+        >>> node = multiply(x, y)  # x_i y_i: variable i (of x) meets variable 2 + i (of y)
+        >>> D = sp.identity(4, format="csr")
+        >>> node.op.couplings(node, [D[:2], D[2:]]).toarray().astype(int).tolist()
+        [[0, 0, 1, 0], [0, 0, 0, 1], [1, 0, 0, 0], [0, 1, 0, 0]]
+        """
+        return None
+
 
 def scale_columns(A: sp.csr_matrix, d: Any) -> sp.csr_matrix:
     """``A @ diag(d)`` without building the diagonal matrix."""
@@ -140,6 +225,38 @@ def remap_columns(
     B = sp.csr_matrix((data, idx[A.indices], A.indptr.copy()), shape=(A.shape[0], n))
     B.sum_duplicates()
     return B
+
+
+def ones_pattern(M: Any) -> sp.csr_matrix:
+    """The 0/1 pattern of the nonzeros of ``M`` (csr, canonical, data all ones).
+
+    >>> ones_pattern(np.array([[2.0, 0.0], [0.0, -3.0]])).toarray().tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
+    P = sp.csr_matrix(M, dtype=float, copy=True)
+    P.sum_duplicates()
+    P.eliminate_zeros()
+    P.data = np.ones(P.nnz)
+    return P
+
+
+def _rows(D: sp.csr_matrix | None, idx: np.ndarray) -> sp.csr_matrix | None:
+    """Rows ``idx`` of a pattern (broadcasts, gathers)."""
+    return None if D is None else sp.csr_matrix(D[idx])
+
+
+def _union(parts: list[sp.csr_matrix | None]) -> sp.csr_matrix | None:
+    found = [p for p in parts if p is not None]
+    if not found:
+        return None
+    out = found[0]
+    for p in found[1:]:
+        out = out + p
+    return ones_pattern(out)
+
+
+def _symmetric(C: sp.csr_matrix) -> sp.csr_matrix:
+    return ones_pattern(C + C.T)
 
 
 # -- shape helpers ------------------------------------------------------------------------------
@@ -176,6 +293,12 @@ class Take(Op):
     def pull(self, A, node, args, out):
         return [remap_columns(A, self.idx, node.args[0].size)]
 
+    def vjp_tangent(self, xp, g, args, out, ts, needs):
+        return [None]  # linear: no second-order term
+
+    def dependencies(self, node, deps):
+        return _rows(deps[0], self.idx)
+
 
 class Reshape(Op):
     """``out = reshape(a, shape)`` (C order)."""
@@ -197,6 +320,12 @@ class Reshape(Op):
     def pull(self, A, node, args, out):
         return [A]
 
+    def vjp_tangent(self, xp, g, args, out, ts, needs):
+        return [None]  # linear: no second-order term
+
+    def dependencies(self, node, deps):
+        return deps[0]
+
 
 class Transpose(Op):
     """``out = a.T`` for a 2-D ``a`` (any batch size)."""
@@ -215,6 +344,12 @@ class Transpose(Op):
     def pull(self, A, node, args, out):
         m, p = node.args[0].shape
         return [remap_columns(A, np.arange(m * p).reshape(m, p).T.ravel(), m * p)]
+
+    def vjp_tangent(self, xp, g, args, out, ts, needs):
+        return [None]  # linear: no second-order term
+
+    def dependencies(self, node, deps):
+        return _rows(deps[0], np.arange(math.prod(node.shape)).reshape(node.shape[::-1]).T.ravel())
 
 
 class Linear(Op):
@@ -238,10 +373,23 @@ class Linear(Op):
     def local(self, node, args, out):
         return [self.T]
 
+    def vjp_tangent(self, xp, g, args, out, ts, needs):
+        return [None]  # linear: no second-order term
+
+    def dependencies(self, node, deps):
+        return None if deps[0] is None else ones_pattern(abs(self.T) @ deps[0])
+
 
 # -- arithmetic, reductions and products (the operators of NonlinearExpr) -----------------------
 def _bcast_index(src: Shape, dst: Shape) -> np.ndarray:
     return np.broadcast_to(np.arange(math.prod(src)).reshape(src), dst).ravel()
+
+
+def _spread_rows(D: sp.csr_matrix | None, src: Shape, dst: Shape) -> sp.csr_matrix | None:
+    """The pattern of an argument broadcast from ``src`` to ``dst``."""
+    if D is None or tuple(src) == tuple(dst):
+        return D
+    return _rows(D, _bcast_index(src, dst))
 
 
 def _unbroadcast(xp: ModuleType, g: Array, shape: Shape) -> Array:
@@ -330,6 +478,15 @@ class Sum(Op):
         T = sp.csr_matrix((np.full(n, scale), (rows, np.arange(n))), shape=(max(node.size, 1), n))
         return [T]
 
+    def vjp_tangent(self, xp, g, args, out, ts, needs):
+        return [None]  # linear: no second-order term
+
+    def dependencies(self, node, deps):
+        if deps[0] is None:
+            return None
+        (T,) = self.local(node, [np.broadcast_to(0.0, node.args[0].shape)], None)
+        return ones_pattern(abs(T) @ deps[0])
+
 
 class Add(Op):
     """``out = a + sign * b`` with numpy broadcasting."""
@@ -378,6 +535,12 @@ class Add(Op):
         pb = parts[1]
         return [parts[0], pb if pb is None or self.sign == 1.0 else -pb]
 
+    def vjp_tangent(self, xp, g, args, out, ts, needs):
+        return [None, None]  # linear: no second-order term
+
+    def dependencies(self, node, deps):
+        return _union([_spread_rows(d, a.shape, node.shape) for a, d in zip(node.args, deps)])
+
 
 class Mul(Op):
     """``out = a * b`` elementwise with numpy broadcasting."""
@@ -411,6 +574,24 @@ class Mul(Op):
             idx = _bcast_index(arg.shape, node.shape)
             parts.append(remap_columns(A, idx, arg.size, scale))
         return parts
+
+    def vjp_tangent(self, xp, g, args, out, ts, needs):
+        """Product rule: ``d(g * b) = g * b_dot``, ``d(g * a) = g * a_dot`` (summed over the
+        broadcast axes, as the first-order rule)."""
+        (a, b), (ta, tb) = args, ts
+        ga = None if not needs[0] or tb is None else _unbroadcast(xp, g * tb, _shape(a))
+        gb = None if not needs[1] or ta is None else _unbroadcast(xp, g * ta, _shape(b))
+        return [ga, gb]
+
+    def dependencies(self, node, deps):
+        return _union([_spread_rows(d, a.shape, node.shape) for a, d in zip(node.args, deps)])
+
+    def couplings(self, node, deps):
+        """Entry ``e = a_i b_j`` couples every variable of ``a_i`` with every one of ``b_j``."""
+        Ba, Bb = (_spread_rows(d, a.shape, node.shape) for a, d in zip(node.args, deps))
+        if Ba is None or Bb is None:
+            return None
+        return _symmetric(Ba.T @ Bb)
 
 
 class MatMul(Op):
@@ -466,3 +647,42 @@ class MatMul(Op):
             rows = np.repeat(coo.row, k)
             parts[1] = sp.csr_matrix((vals, (rows, cols)), shape=(A.shape[0], k * p))
         return parts
+
+    def vjp_tangent(self, xp, g, args, out, ts, needs):
+        """Bilinear rule: ``d(g @ b^T) = g @ b_dot^T``, ``d(a^T @ g) = a_dot^T @ g``."""
+        (a, b), (ta, tb) = args, ts
+        m = _shape(a)[0] if len(_shape(a)) == 2 else 1
+        p = _shape(b)[1] if len(_shape(b)) == 2 else 1
+        g2 = xp.reshape(g, (m, p))
+        ga = gb = None
+        if needs[0] and tb is not None:
+            tb2 = tb if len(_shape(tb)) == 2 else xp.reshape(tb, (-1, 1))
+            ga = _reshaped(xp, xp.matmul(g2, tb2.T), _shape(a))
+        if needs[1] and ta is not None:
+            ta2 = ta if len(_shape(ta)) == 2 else xp.reshape(ta, (1, -1))
+            gb = _reshaped(xp, xp.matmul(ta2.T, g2), _shape(b))
+        return [ga, gb]
+
+    @staticmethod
+    def _dims(node: NonlinearExpr) -> tuple[int, int, int]:
+        sa, sb = node.args[0].shape, node.args[1].shape
+        return (sa[0] if len(sa) == 2 else 1), sa[-1], (sb[1] if len(sb) == 2 else 1)
+
+    def dependencies(self, node, deps):
+        """Entry ``(r, c)`` depends on row ``r`` of ``a`` and column ``c`` of ``b``."""
+        m, k, p = self._dims(node)
+        Ma = sp.kron(sp.identity(m), np.ones((p, k)), format="csr")  # (r, c) <- (r, .)
+        Mb = sp.kron(np.ones((m, k)), sp.identity(p), format="csr")  # (r, c) <- (., c)
+        da, db = deps
+        return _union([None if da is None else Ma @ da, None if db is None else Mb @ db])
+
+    def couplings(self, node, deps):
+        """``a[r, j]`` meets ``b[j, c]`` for every ``r, c``: the variables of column ``j`` of
+        ``a`` couple with those of row ``j`` of ``b``."""
+        da, db = deps
+        if da is None or db is None:
+            return None
+        m, k, p = self._dims(node)
+        Ra = sp.kron(np.ones((1, m)), sp.identity(k), format="csr")  # column j of a
+        Rb = sp.kron(sp.identity(k), np.ones((1, p)), format="csr")  # row j of b
+        return _symmetric((Ra @ da).T @ (Rb @ db))

@@ -6,6 +6,14 @@ r"""The forward pass of an expression graph, and the adjoint recursion over its 
 :mod:`~ortools_lag.model.nonlinear`: ``lambda_k = -adj(v_k)``); :meth:`Tape.tangent` propagates
 tangents forward; :meth:`Tape.sparse_jacobian` runs the recursion with sparse matrix adjoints.
 
+Second order, forward-over-reverse on the same tape: :meth:`Tape.hvp` differentiates the
+adjoint recursion along a direction ``v``. The node adjoints of the first-order sweep
+(:meth:`Tape.adjoints`, kept for all nodes and reusable across directions) and the node tangents
+of a forward tangent pass (:meth:`Tape.tangents`) feed one reverse sweep of adjoint tangents,
+``d adj(arg) += vjp_op(d adj(node)) + vjp_tangent_op(adj(node), tangents)``, which ends at the
+variables with ``H(w) v``, ``H(w) = sum_i w_i Hessian(root_i)`` for the root adjoint ``w``.
+The second-order rules read what the first-order ones read, so the in-place plan serves both.
+
 In-place plan (numpy): a node may write its value into the buffer of an argument when that
 argument's operation allocated it (``Op.fresh``), the node is its only reader, and neither rule
 needs it later (the node's adjoint rule reads no argument values: ``keeps_args`` false; the
@@ -164,6 +172,130 @@ class Tape:
         out = ts[id(self.root)]
         return self.xp.zeros_like(self.xp.asarray(self.value)) if out is None else out
 
+    # -- second order: forward-over-reverse ---------------------------------------------------
+    def adjoints(self, seed: Array | None = None) -> dict[int, Array]:
+        """The adjoint of every node (``id(node) -> adj``) for the root adjoint ``seed``.
+
+        The recursion of :meth:`backward`, keeping each node's adjoint: the first-order half of
+        :meth:`hvp`, which does not depend on the direction (compute it once for many).
+
+        >>> from ortools_lag import Model
+        >>> m = Model(); x = m.var("x", 2, lb=None)
+        >>> e = (x * x * x).sum()
+        >>> tape = e.forward({"x": np.array([1.0, 2.0])})
+        >>> float(tape.adjoints()[id(e)])
+        1.0
+        """
+        xp, vals = self.xp, self.values
+        if seed is None:
+            seed = xp.ones_like(xp.asarray(self.value))
+        adj: dict[int, Array] = {id(self.root): seed}
+        for node in reversed(self.order):
+            g = adj.get(id(node))
+            if g is None or not node.needs_grad or node.op.var is not None:
+                continue
+            needs = [a.needs_grad for a in node.args]
+            args = [vals[id(a)] for a in node.args]
+            parts = node.op.vjp(xp, g, args, vals[id(node)], needs)
+            for a, p in zip(node.args, parts):
+                if p is not None and a.needs_grad:
+                    adj[id(a)] = p if id(a) not in adj else adj[id(a)] + p
+        return adj
+
+    def tangents(self, tangents: Mapping[str, Array]) -> dict[int, Array | None]:
+        """The tangent of every node (``id(node) -> tangent``, ``None``: none) for tangents of
+        the variables by name: :meth:`tangent`, keeping each node's.
+
+        >>> from ortools_lag import Model
+        >>> m = Model(); x = m.var("x", 2, lb=None)
+        >>> e = (x * x * x).sum()
+        >>> tape = e.forward({"x": np.array([1.0, 2.0])})
+        >>> float(tape.tangents({"x": np.array([1.0, 0.0])})[id(e)])  # 3 x0^2
+        3.0
+        """
+        ts: dict[int, Array | None] = {}
+        for node in self.order:
+            var = node.op.var
+            if var is not None:
+                ts[id(node)] = tangents.get(var.name)
+            elif not node.needs_grad:
+                ts[id(node)] = None
+            else:
+                targs = [ts[id(a)] for a in node.args]
+                args = [self.values[id(a)] for a in node.args]
+                ts[id(node)] = node.op.jvp(self.xp, targs, args, self.values[id(node)])
+        return ts
+
+    def hvp(
+        self,
+        seed: Array | None,
+        tangents: Mapping[str, Array],
+        adjoints: dict[int, Array] | None = None,
+    ) -> dict[str, Array]:
+        r"""Hessian-vector product by forward-over-reverse on this tape, by variable name.
+
+        For the root adjoint ``seed`` (weights ``w`` in the root's shape) and the variable
+        tangents ``v``, returns ``H(w) v`` with ``H(w) = sum_i w_i Hessian(root_i)`` at the
+        tape's point: the tangent of the adjoint recursion. Each node's adjoint ``g`` (from
+        :meth:`adjoints`, reusable across directions) and tangent ``g_dot`` run back together,
+
+        .. math::
+
+            \dot{\bar a} = \mathrm{vjp}(\dot g, a) + \mathrm{vjp\_tangent}(g, a, \dot a),
+
+        with ``g_dot = 0`` at the root and the argument tangents ``a_dot`` of a forward tangent
+        pass (:meth:`tangents`); at a variable leaf ``g_dot`` is the product. Variables the
+        product does not reach are missing from the result (zero).
+
+        Parameters
+        ----------
+        seed
+            The root adjoint (default ones).
+        tangents
+            The direction, one array per variable name (every variable of the graph).
+        adjoints
+            :meth:`adjoints` for ``seed``, when already computed.
+
+        Examples
+        --------
+        >>> from ortools_lag import Model
+        >>> m = Model(); x = m.var("x", 2, lb=None)
+        >>> e = (x * x * x).sum()  # Hessian diag(6 x)
+        >>> tape = e.forward({"x": np.array([1.0, 2.0])})
+        >>> tape.hvp(None, {"x": np.array([1.0, 1.0])})["x"].tolist()
+        [6.0, 12.0]
+        """
+        xp, vals = self.xp, self.values
+        adj = self.adjoints(seed) if adjoints is None else adjoints
+        ts = self.tangents(tangents)
+        dadj: dict[int, Array] = {}
+        out: dict[str, Array] = {}
+        for node in reversed(self.order):
+            if not node.needs_grad:
+                continue
+            gd = dadj.pop(id(node), None)
+            var = node.op.var
+            if var is not None:
+                if gd is not None:
+                    out[var.name] = gd if var.name not in out else out[var.name] + gd
+                continue
+            g = adj.get(id(node))
+            n_args = len(node.args)
+            needs = [a.needs_grad for a in node.args]
+            args = [vals[id(a)] for a in node.args]
+            value = vals[id(node)]
+            parts: list[Array | None] = (
+                [None] * n_args if gd is None else node.op.vjp(xp, gd, args, value, needs)
+            )
+            targs = [ts[id(a)] for a in node.args]
+            if g is not None and any(t is not None for t in targs):
+                second = node.op.vjp_tangent(xp, g, args, value, targs, needs)
+                parts = [_add_opt(p, q) for p, q in zip(parts, second)]
+            for a, p in zip(node.args, parts):
+                if p is not None and a.needs_grad:
+                    dadj[id(a)] = p if id(a) not in dadj else dadj[id(a)] + p
+        return out
+
     def sparse_jacobian(self, n: int) -> sp.csr_matrix:
         """The root's Jacobian (``size x n``) by the adjoint recursion with matrix adjoints."""
         root, vals = self.root, self.values
@@ -191,3 +323,9 @@ class Tape:
             data.append(coo.data)
         r, c, d = (np.concatenate(p) for p in (rows, cols, data))
         return sp.csr_matrix((d, (r, c)), shape=(root.size, n))
+
+
+def _add_opt(a: Array | None, b: Array | None) -> Array | None:
+    if a is None:
+        return b
+    return a if b is None else a + b
