@@ -33,7 +33,7 @@ The first two add ``<lambda, g>`` to the primal loss (the Lagrangian itself).
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import ABC
 from collections.abc import Mapping
 from typing import Any
 
@@ -113,7 +113,7 @@ class Multipliers:
         return {k: v.detach().cpu().double().numpy().copy() for k, v in self.tensors.items()}
 
 
-class DualRule(ABC):
+class DualRule:
     """How the multipliers enter the primal loss and how they move.
 
     Attributes
@@ -122,11 +122,14 @@ class DualRule(ABC):
         Measure the violation again after the primal step before moving the multipliers.
     dual_every
         Move the multipliers every ``dual_every`` primal steps.
+    step_size
+        The dual step of the default move, ``lambda <- proj(lambda + step_size g)``.
     """
 
     name = "dual_rule"
     alternating = False
     dual_every = 1
+    step_size = 1.0
 
     def primal_term(
         self, group: ConstraintGroup, lam: torch.Tensor, s: torch.Tensor
@@ -134,7 +137,6 @@ class DualRule(ABC):
         """The group's term of the primal loss at surrogate violation ``s``: ``<lambda, s>``."""
         return (lam * s).sum()
 
-    @abstractmethod
     def move(
         self,
         multipliers: Multipliers,
@@ -142,7 +144,9 @@ class DualRule(ABC):
         g: torch.Tensor,
         index: torch.Tensor | None,
     ) -> None:
-        """Move ``group``'s multiplier by the true violation ``g`` of the batch (in place)."""
+        """Move ``group``'s multiplier by the true violation ``g`` of the batch (in place):
+        ``lambda <- proj(lambda + step_size g)`` unless a rule says otherwise."""
+        multipliers.add(group, self.step_size * g, index)
 
 
 def _positive(value: float, what: str) -> float:
@@ -158,19 +162,10 @@ class GradientAscent(DualRule):
     name = "gda"
 
     def __init__(self, lr: float = 0.01, *, alternating: bool = False) -> None:
-        self.lr = _positive(lr, "lr")
+        self.lr = self.step_size = _positive(lr, "lr")
         self.alternating = bool(alternating)
         if self.alternating:
             self.name = "alternating_gda"
-
-    def move(
-        self,
-        multipliers: Multipliers,
-        group: ConstraintGroup,
-        g: torch.Tensor,
-        index: torch.Tensor | None,
-    ) -> None:
-        multipliers.add(group, self.lr * g, index)
 
 
 class PI(DualRule):
@@ -219,7 +214,7 @@ class AugmentedLagrangian(DualRule):
     name = "alm"
 
     def __init__(self, rho: float = 1.0, *, dual_every: int = 1) -> None:
-        self.rho = _positive(rho, "rho")
+        self.rho = self.step_size = _positive(rho, "rho")
         if isinstance(dual_every, bool) or not isinstance(dual_every, int) or dual_every < 1:
             raise ModelError(f"dual_every must be a positive integer, found {dual_every!r}")
         self.dual_every = dual_every
@@ -231,12 +226,3 @@ class AugmentedLagrangian(DualRule):
         if group.equality:
             return (lam * s).sum() + 0.5 * rho * (s * s).sum()
         return ((torch.relu(lam + rho * s) ** 2 - lam * lam) / (2.0 * rho)).sum()
-
-    def move(
-        self,
-        multipliers: Multipliers,
-        group: ConstraintGroup,
-        g: torch.Tensor,
-        index: torch.Tensor | None,
-    ) -> None:
-        multipliers.add(group, self.rho * g, index)
