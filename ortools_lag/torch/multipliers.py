@@ -33,7 +33,6 @@ The first two add ``<lambda, g>`` to the primal loss (the Lagrangian itself).
 
 from __future__ import annotations
 
-from abc import ABC
 from collections.abc import Mapping
 from typing import Any
 
