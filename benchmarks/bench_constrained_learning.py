@@ -395,6 +395,9 @@ def report(make: Callable[[int], Task], repeat: int, alternating: bool) -> None:
         name: all(r.violation(t) <= held_out_tolerance(t) for t, r in zip(tasks, rs))
         for name, rs in runs.items()
     }
+    for name, rs in runs.items():
+        shown = " ".join(f"{t.shown(r.values):.4f}" for t, r in zip(tasks, rs))
+        print(f"  {name} held-out {warm.label} per seed: {shown}")
     print(
         f"  held-out tolerance (two standard errors of the held-out estimate): {tol:.4f}; "
         + ", ".join(f"{k} meets it on every seed: {'yes' if v else 'no'}" for k, v in meets.items())
