@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import pkgutil
 from pathlib import Path
 
@@ -118,11 +119,15 @@ def test_no_import_cycle_in_the_package() -> None:
     assert not found, "import cycles: " + "; ".join(where)
 
 
+#: ``ortools_lag.torch`` needs the optional torch extra: listed only where torch is installed
+TORCH = importlib.util.find_spec("torch") is not None
+
+
 def _all_modules() -> list[str]:
     names = [
         m.name
         for m in pkgutil.walk_packages([str(ROOT)], prefix="ortools_lag.")
-        if not m.name.endswith("__main__")
+        if not m.name.endswith("__main__") and (TORCH or not m.name.startswith("ortools_lag.torch"))
     ]
     return sorted(names)
 
@@ -161,7 +166,13 @@ PUBLIC: dict[str, list[str]] = {
     "ortools_lag.algorithms.shortest_paths": ["shortest_paths", "check_potentials"],
     "ortools_lag.algorithms.assignment": ["auction", "check_assignment", "linear_assignment"],
     "ortools_lag.algorithms.knapsack": ["KnapsackBatch"],
+    "ortools_lag.solvers.backends.ipopt": ["IpoptSolver", "IpoptOptions"],
 }  # fmt: skip
+if TORCH:
+    PUBLIC["ortools_lag.torch"] = [
+        "ConstrainedProblem", "GradientAscent", "PI", "AugmentedLagrangian", "train",
+        "lagrangian_view", "LagrangianView", "Multipliers", "certify",
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("module", sorted(PUBLIC))
