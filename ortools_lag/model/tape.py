@@ -135,13 +135,20 @@ class Tape:
         The recursion ``adj(arg) += vjp_op(adj(node))`` visits the nodes from the root to the
         leaves: back-substitution in the graph's KKT system (see the module docstring).
         """
+        return self._reverse(seed, keep=False)[1]
+
+    def _reverse(
+        self, seed: Array | None, *, keep: bool
+    ) -> tuple[dict[int, Array], dict[str, Array]]:
+        """The reverse sweep: every node's adjoint (kept when ``keep``, else freed as soon as it
+        is used) and the variables' adjoints by name."""
         xp, vals = self.xp, self.values
         if seed is None:
             seed = xp.ones_like(xp.asarray(self.value))
         adj: dict[int, Array] = {id(self.root): seed}
         grads: dict[str, Array] = {}
         for node in reversed(self.order):
-            g = adj.pop(id(node), None)
+            g = adj.get(id(node)) if keep else adj.pop(id(node), None)
             if g is None or not node.needs_grad:
                 continue
             var = node.op.var
@@ -154,22 +161,11 @@ class Tape:
             for a, p in zip(node.args, parts):
                 if p is not None and a.needs_grad:
                     adj[id(a)] = p if id(a) not in adj else adj[id(a)] + p
-        return grads
+        return adj, grads
 
     def tangent(self, tangents: Mapping[str, Array]) -> Array:
         """The root's tangent for tangents of the variables by name (forward mode)."""
-        ts: dict[int, Array | None] = {}
-        for node in self.order:
-            var = node.op.var
-            if var is not None:
-                ts[id(node)] = tangents.get(var.name)
-            elif not node.needs_grad:
-                ts[id(node)] = None
-            else:
-                targs = [ts[id(a)] for a in node.args]
-                args = [self.values[id(a)] for a in node.args]
-                ts[id(node)] = node.op.jvp(self.xp, targs, args, self.values[id(node)])
-        out = ts[id(self.root)]
+        out = self.tangents(tangents)[id(self.root)]
         return self.xp.zeros_like(self.xp.asarray(self.value)) if out is None else out
 
     # -- second order: forward-over-reverse ---------------------------------------------------
@@ -186,21 +182,7 @@ class Tape:
         >>> float(tape.adjoints()[id(e)])
         1.0
         """
-        xp, vals = self.xp, self.values
-        if seed is None:
-            seed = xp.ones_like(xp.asarray(self.value))
-        adj: dict[int, Array] = {id(self.root): seed}
-        for node in reversed(self.order):
-            g = adj.get(id(node))
-            if g is None or not node.needs_grad or node.op.var is not None:
-                continue
-            needs = [a.needs_grad for a in node.args]
-            args = [vals[id(a)] for a in node.args]
-            parts = node.op.vjp(xp, g, args, vals[id(node)], needs)
-            for a, p in zip(node.args, parts):
-                if p is not None and a.needs_grad:
-                    adj[id(a)] = p if id(a) not in adj else adj[id(a)] + p
-        return adj
+        return self._reverse(seed, keep=True)[0]
 
     def tangents(self, tangents: Mapping[str, Array]) -> dict[int, Array | None]:
         """The tangent of every node (``id(node) -> tangent``, ``None``: none) for tangents of
