@@ -247,14 +247,7 @@ class NonlinearExpr(Expr):
         vs = self.variables()
         tape = self.forward(_split(vs, z), like=z)
         grads = tape.backward(xp.reshape(asarray_like(xp, w, z), self.shape))
-        if is_numpy(xp):
-            out = np.zeros(len(z))
-        else:
-            out = xp.zeros(_shape(z), dtype=z.dtype, device=device_of(z))
-        for v in vs:
-            if v.name in grads:
-                out[v.offset : v.offset + v.size] = xp.reshape(grads[v.name], (-1,))
-        return out
+        return _scatter(xp, vs, grads, z)
 
     def jvp(self, z: np.ndarray, v: Any) -> np.ndarray:
         """``J(z) @ v`` (flat) by forward propagation of tangents."""
@@ -304,14 +297,7 @@ class NonlinearExpr(Expr):
         tape = self.forward(_split(vs, z), like=z)
         seed = xp.reshape(asarray_like(xp, w, z), self.shape)
         parts = tape.hvp(seed, _split(vs, asarray_like(xp, v, z)))
-        if is_numpy(xp):
-            out = np.zeros(len(z))
-        else:
-            out = xp.zeros(_shape(z), dtype=z.dtype, device=device_of(z))
-        for var in vs:
-            if var.name in parts:
-                out[var.offset : var.offset + var.size] = xp.reshape(parts[var.name], (-1,))
-        return out
+        return _scatter(xp, vs, parts, z)
 
     def hessian_structure(self) -> HessianStructure:
         """The structural pattern, its star colouring and the recovery map of this
@@ -453,6 +439,18 @@ def _node(op: Op, args: Sequence[NonlinearExpr], shape: Shape) -> NonlinearExpr:
 
 def _topo(root: NonlinearExpr) -> list[NonlinearExpr]:
     return topological_order(root)
+
+
+def _scatter(xp: Any, vs: list[Var], parts: Mapping[str, Any], z: Any) -> Any:
+    """A vector like ``z`` holding each variable's block of ``parts`` (zero elsewhere)."""
+    if is_numpy(xp):
+        out = np.zeros(len(z))
+    else:
+        out = xp.zeros(_shape(z), dtype=z.dtype, device=device_of(z))
+    for v in vs:
+        if v.name in parts:
+            out[v.offset : v.offset + v.size] = xp.reshape(parts[v.name], (-1,))
+    return out
 
 
 def _split(variables: list[Var], z: Array) -> dict[str, Array]:
