@@ -96,7 +96,8 @@ class ScipySolver(Solver):
         elif method in NLP_METHODS or (method == "auto" and not model.is_linear):
             if model.n == 0:
                 raise ModelError("the model has no variables")
-            return solve_nlp(model, options, "slsqp" if method == "auto" else method, t0)
+            nlp = "slsqp" if method == "auto" else method
+            return solve_nlp(model, options, nlp, t0, polish=method == "auto")
         elif not model.is_linear:
             raise NotSupportedError(
                 f"method {method!r} is a linprog method and the model is not linear "

@@ -271,10 +271,30 @@ def nlp_solution(
     )
 
 
-def solve_nlp(model: Model, opts: ScipyOptions, method: str, t0: float) -> Solution:
+def solve_nlp(
+    model: Model, opts: ScipyOptions, method: str, t0: float, *, polish: bool = False
+) -> Solution:
     """Run an NLP method of scipy (``"slsqp"`` or ``"trust-constr"``) through
-    :func:`nlp_round_trip`."""
-    z0 = start_point(model, opts.x0, opts.seed, opts.start_scale)
+    :func:`nlp_round_trip`.
+
+    With ``polish`` (the ``"auto"`` method), a feasible SLSQP point that does not certify
+    (SLSQP's stopping test is on the objective, not on stationarity) is polished by
+    trust-constr from that point, with exact Hessians where the model gives them; the polished
+    answer is returned when it certifies, else SLSQP's.
+    """
+    sol = _solve_nlp(model, opts, method, t0, opts.x0)
+    if polish and method == "slsqp" and sol.status == Status.FEASIBLE:
+        again = _solve_nlp(model, opts, "trust-constr", t0, {k: v for k, v in sol.x.items()})
+        if again.kkt is not None and again.kkt.certified:
+            info = {**again.info, "method": "slsqp", "polished_by": "trust-constr"}
+            return replace(again, info=info, message=f"{sol.message}; polished: {again.message}")
+    return sol
+
+
+def _solve_nlp(
+    model: Model, opts: ScipyOptions, method: str, t0: float, x0: Mapping[str, Any] | None
+) -> Solution:
+    z0 = start_point(model, dict(x0) if x0 is not None else None, opts.seed, opts.start_scale)
     info: dict[str, Any] = {"method": method}
     if method == "trust-constr":  # exact Hessians where every expression gives one, else BFGS
         bodies = [model.objective, *(g.body for g in model.groups.values())]

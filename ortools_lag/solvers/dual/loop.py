@@ -305,9 +305,13 @@ def _solution(run: _Run, solver: str) -> Solution:
         status = Status.INFEASIBLE
     elif x is None:
         status = Status.NO_SOLUTION
-    else:
+    else:  # a point is feasible only when its certificate measured it so
         closed = _rel_gap(s * objective, st.bound) <= o.tolerance
-        status = Status.OPTIMAL if closed and rep.certified else Status.FEASIBLE
+        met = rep.primal_residual <= o.tolerance and not rep.integrality > o.tolerance
+        if closed and rep.certified:
+            status = Status.OPTIMAL
+        else:
+            status = Status.FEASIBLE if met else Status.NO_SOLUTION
     secs = time.perf_counter() - run.t0
     info = {
         "method": run.method.name,

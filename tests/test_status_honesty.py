@@ -1,0 +1,67 @@
+"""Statuses that claim only what their certificate shows (issue "Trust", items 4 and 7).
+
+- A dual method never calls ``feasible`` a point that violates the constraints: on an
+  infeasible LP (``x + y <= -1`` with ``x, y >= 0``) every dual solver's point is infeasible,
+  so its status is not ``feasible`` nor ``optimal``.
+- The scipy backend's default (``method="auto"``: SLSQP) certifies an easy convex NLP at the
+  default tolerance: ``min e^y1 + e^y2  s.t.  y1 + y2 >= 1`` has ``y = (1/2, 1/2)`` and, from
+  stationarity ``e^{y_i} - lam = 0``, ``lam = e^{1/2}`` (hand derivation).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from ortools_lag import Model, Status, solve
+from ortools_lag.model import functions as F
+
+from .certificates import check_solution
+
+
+def _infeasible_lp() -> Model:
+    m = Model("infeasible")
+    x = m.var("x", 2)
+    m.minimize(x[0] + x[1])
+    m.add("c", x.sum() <= -1)
+    return m
+
+
+@pytest.mark.parametrize("solver", ["alm", "subgradient", "bundle"])
+def test_dual_methods_never_call_an_infeasible_point_feasible(solver: str) -> None:
+    m = _infeasible_lp()
+    opts = {"max_iter": 50} if solver != "alm" else {}
+    relax = {"relax": ["c"]} if solver != "alm" else {}
+    sol = solve(m, solver, **relax, **opts)
+    assert sol.status not in (Status.FEASIBLE, Status.OPTIMAL, Status.LOCALLY_OPTIMAL), sol.message
+    if sol.x:
+        z = m.join(dict(sol.x))
+        assert float(m.groups["c"].body.value(z)[0]) > 0  # the point is indeed infeasible
+
+
+def test_a_feasible_status_means_a_feasible_point() -> None:
+    """The same dual method on a feasible LP: whatever it reports, feasible means feasible."""
+    m = Model()
+    x = m.var("x", 3, ub=1)
+    m.minimize(-x[0] - 2 * x[1] - 3 * x[2])
+    m.add("cap", x.sum() <= 1.5)
+    for solver in ("subgradient", "bundle"):
+        sol = solve(m, solver, relax=["cap"], max_iter=3)
+        if sol.status in (Status.FEASIBLE, Status.OPTIMAL):
+            assert sol.kkt is not None and sol.kkt.primal_residual <= sol.kkt.tolerance
+            check_solution(m, sol, duals=False)
+
+
+def test_scipy_default_certifies_an_easy_convex_nlp() -> None:
+    m = Model()
+    y = m.var("y", 2, lb=None)
+    m.minimize(F.exp(y).sum())
+    m.add("c", y.sum() >= 1)
+    sol = solve(m, "scipy")
+    assert sol.status in (Status.OPTIMAL, Status.LOCALLY_OPTIMAL), sol.message
+    assert sol.kkt is not None and sol.kkt.certified
+    np.testing.assert_allclose(sol.x["y"], [0.5, 0.5], atol=1e-7)
+    assert float(sol.multipliers["c"]) == pytest.approx(math.exp(0.5), rel=1e-7)
+    check_solution(m, sol)
