@@ -75,23 +75,16 @@ _SLSQP_FTOL = "SLSQP stops on |f change| < ftol before the KKT residuals reach 1
 
 #: (problem, solver) -> why the method misses it (verified by hand; see the module docstring)
 KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    ("hs1", "scipy"): _SLSQP_FTOL + " (Rosenbrock valley: stationarity 1e-4 at f = 3e-11)",
     ("hs2", "scipy"): _SLSQP_LOCAL + " (4.9412 near x1 = -1.22), and not certified there",
-    ("hs5", "scipy"): _SLSQP_FTOL + " (complementarity 2e-6)",
-    ("hs7", "scipy"): "SLSQP reaches f* in 10 steps, then cycles to the iteration limit",
     ("hs16", "scipy"): _SLSQP_LOCAL + " (23.1447)",
     ("hs20", "scipy"): _SLSQP_LOCAL + " (40.1987 at x1 = -0.5)",
     ("hs33", "scipy"): _SLSQP_LOCAL + " (-4 at (0, 0, 2))",
-    ("hs37", "scipy"): _SLSQP_EXIT8,
-    ("hs38", "scipy"): _SLSQP_FTOL + " (Wood function: complementarity 5e-4 at f = 5e-12)",
     ("hs52", "scipy"): _SLSQP_FTOL + " (stationarity 1.3e-5)",
     ("hs53", "scipy"): _SLSQP_FTOL + " (complementarity 1.5e-5)",
     ("hs55", "scipy"): (
         "the six equalities have rank 5; SLSQP stops at a non-stationary point (f = 6.78)"
     ),
     ("hs61", "scipy"): "the constraint Jacobian is singular at x0 = 0: SLSQP's LSQ step fails",
-    ("hs83", "scipy"): _SLSQP_EXIT8,
-    ("hs100", "scipy"): _SLSQP_EXIT8,
     ("hs104", "scipy"): _SLSQP_FTOL + " (complementarity 6.5e-6)",
     ("hs112", "scipy"): _SLSQP_FTOL + " (stationarity 2.9e-6)",
     ("hs114", "scipy"): _SLSQP_EXIT8 + "; complementarity 3e-5 (badly scaled)",
