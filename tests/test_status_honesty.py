@@ -65,3 +65,17 @@ def test_scipy_default_certifies_an_easy_convex_nlp() -> None:
     np.testing.assert_allclose(sol.x["y"], [0.5, 0.5], atol=1e-7)
     assert float(sol.multipliers["c"]) == pytest.approx(math.exp(0.5), rel=1e-7)
     check_solution(m, sol)
+
+
+@pytest.mark.parametrize(("lb", "ub", "text"), [
+    (math.inf, None, r"lb is \+inf, which no value can meet"),
+    (None, -math.inf, r"ub is -inf, which no value can meet"),
+    ([0.0, math.inf], None, r"lb is \+inf at index \(1,\)"),
+])  # fmt: skip
+def test_an_empty_bound_set_is_refused_when_declared(lb: object, ub: object, text: str) -> None:
+    """Item 3: bounds (+inf, +inf) or (-inf, -inf) leave no value; refused with one message
+    before any backend sees the model (scipy used to call such a model unbounded)."""
+    from ortools_lag.errors import ModelError
+
+    with pytest.raises(ModelError, match=text):
+        Model().var("x", 2, lb=lb, ub=ub)

@@ -39,6 +39,14 @@ def _bound(value: Any, shape: tuple[int, ...], name: str, what: str, default: fl
         raise ModelError(f"variable {name!r}: {what} is not numeric") from exc
     if np.isnan(arr).any():
         raise ModelError(f"variable {name!r}: {what} contains NaN")
+    empty = np.isposinf(arr) if what == "lb" else np.isneginf(arr)
+    if empty.any():  # no number lies above +inf (or below -inf): an empty set of values
+        where = tuple(int(i) for i in np.argwhere(empty)[0]) if arr.ndim else ()
+        side = "+inf" if what == "lb" else "-inf"
+        raise ModelError(
+            f"variable {name!r}: {what} is {side}{f' at index {where}' if where else ''}, "
+            f"which no value can meet (valid: a finite {what}, or None for no bound)"
+        )
     try:
         if arr.ndim == 0:
             return _constant(float(arr), shape)
