@@ -79,3 +79,36 @@ def test_an_empty_bound_set_is_refused_when_declared(lb: object, ub: object, tex
 
     with pytest.raises(ModelError, match=text):
         Model().var("x", 2, lb=lb, ub=ub)
+
+
+def test_pdhg_time_limit_bounds_the_whole_solve(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Item 9: each refinement pass of ``pdhg`` gets what is left of ``time_limit``, and none
+    starts once it is spent. A clock that each pass advances by 0.6 s stands in for time, and
+    the passes return a point that does not certify (so a refinement is always due)."""
+    import types
+
+    from ortools_lag import Termination
+    from ortools_lag.solvers.pdhg import restarted
+    from ortools_lag.solvers.pdhg import solver as pdhg_solver
+
+    now = [100.0]
+    clock = types.SimpleNamespace(perf_counter=lambda: now[0])
+    monkeypatch.setattr(pdhg_solver, "time", clock)
+    real = restarted.pdhg_solve
+    granted: list[float | None] = []
+
+    def one_pass(*args, **kwargs):  # type: ignore[no-untyped-def]
+        granted.append(kwargs["time_limit"])
+        res = real(*args, **{**kwargs, "time_limit": None, "max_iter": 1})
+        now[0] += 0.6
+        return type(res)(**{**res.__dict__, "status": "optimal"})  # claims, never certifies
+
+    monkeypatch.setattr(restarted, "pdhg_solve", one_pass)
+    m = Model()
+    x = m.var("x", 3)
+    m.minimize(x[0] + 2 * x[1] + 3 * x[2])
+    m.add("c", x.sum() >= 1)
+    sol = solve(m, "pdhg", time_limit=1.0, refinements=5)
+    assert granted == [pytest.approx(1.0), pytest.approx(0.4)]  # the third pass never starts
+    assert sol.termination == Termination.TIME_LIMIT
+    assert sol.status != Status.OPTIMAL

@@ -90,13 +90,20 @@ class PdhgSolver(Solver):
             warm = (model.join(ws["x"]), sf.pack_rows(ws.get("multipliers", {})))
         tol = 1e-8 if options.accuracy == "high" else options.tolerance
         inner, iterations = tol, 0
-        for _ in range(options.refinements + 1):
+        # time_limit bounds the whole solve: each refinement pass gets what is left of it
+        deadline = t0 + options.time_limit if options.time_limit else None
+        out_of_time = False
+        for k in range(options.refinements + 1):
+            left = None if deadline is None else deadline - time.perf_counter()
+            if left is not None and left <= 0 and k > 0:
+                out_of_time = True
+                break
             res = pdhg_solve(
                 sf.c, sf.A, sf.row_lo, sf.row_hi, sf.lb, sf.ub,
                 offset=sf.offset, tolerance=inner, max_iter=options.max_iter - iterations,
-                time_limit=options.time_limit, device=options.device, backend=options.backend,
-                warm_start=warm, polish=options.polish, threads=options.threads,
-                seed=options.seed, method=options.method,
+                time_limit=None if left is None else max(left, 1e-3), device=options.device,
+                backend=options.backend, warm_start=warm, polish=options.polish,
+                threads=options.threads, seed=options.seed, method=options.method,
             )  # fmt: skip
             iterations += res.iterations
             if res.status != "optimal" or iterations >= options.max_iter:
@@ -106,6 +113,8 @@ class PdhgSolver(Solver):
                 break
             warm, inner = (np.asarray(res.x), np.asarray(res.y)), inner / 4
         status, term = _STATUS.get(res.status, (Status.NO_SOLUTION, Termination.UNKNOWN))
+        if out_of_time:  # a refinement was due but the time was spent: say so
+            term = Termination.TIME_LIMIT
         raw = RawResult(status, term, iterations=iterations, message=f"PDHG: {res.status}")
         raw.info = {
             "tolerance": tol,
