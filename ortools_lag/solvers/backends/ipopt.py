@@ -31,6 +31,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -39,7 +40,7 @@ from pydantic import Field
 
 from ortools_lag.errors import ModelError, NotSupportedError, OptionError
 from ortools_lag.result import Solution, Termination
-from ortools_lag.solvers.backends.nlp_functions import ModelFunctions, has_hessian, start_point
+from ortools_lag.solvers.backends.nlp_functions import ModelFunctions, start_point
 from ortools_lag.solvers.backends.scipy_nlp import nlp_round_trip
 from ortools_lag.solvers.backends.scipy_options import ScipyOptions
 from ortools_lag.solvers.base import Solver, SolverOptions
@@ -96,14 +97,17 @@ class IpoptOptions(SolverOptions):
     start_scale: float = Field(default=0.1, ge=0)
 
 
-def _structure(M: sp.spmatrix, shape: tuple[int, int], lower: bool) -> tuple[np.ndarray, ...]:
+def _structure(
+    matrix: Callable[[], sp.spmatrix], shape: tuple[int, int], lower: bool
+) -> tuple[np.ndarray, ...]:
     """The fixed (row, col) structure Ipopt is told once: dense below ``_DENSE`` entries (a
-    value that is zero at one point may not be at another), else the pattern of ``M``."""
+    value that is zero at one point may not be at another), else the pattern of ``matrix()``
+    (evaluated only then)."""
     r, c = shape
     if r * c <= _DENSE:
         rows, cols = np.indices(shape).reshape(2, -1)
     else:
-        coo = sp.coo_matrix(M)
+        coo = sp.coo_matrix(matrix())
         rows, cols = coo.row, coo.col
     keep = rows >= cols if lower else np.ones(rows.size, dtype=bool)
     return rows[keep].astype(np.int64), cols[keep].astype(np.int64)
@@ -116,14 +120,12 @@ class _Callbacks:
         self.fn = fn
         self.iterations = 0
         self.deadline = deadline
-        J0 = fn.rows_jac(z0)
-        self.jac_rc = _structure(J0, (fn.m, fn.n), lower=False)
-        self.exact = exact
+        self.jac_rc = _structure(lambda: fn.rows_jac(z0), (fn.m, fn.n), lower=False)
         none = np.zeros(0, dtype=np.int64)
         self.hess_rc: tuple[np.ndarray, ...] = (none, none)  # limited-memory: never asked
-        if exact:
+        if exact:  # random positive weights: no row's Hessian cancels out of the pattern
             w = np.random.default_rng(0).uniform(0.5, 1.5, fn.m)
-            H0 = self._lagrangian_hessian(z0, w, 1.0)
+            H0 = lambda: self._lagrangian_hessian(z0, w, 1.0)  # noqa: E731
             self.hess_rc = _structure(H0, (fn.n, fn.n), lower=True)
 
     def _lagrangian_hessian(self, z: np.ndarray, y: np.ndarray, sigma: float) -> sp.csr_matrix:
@@ -193,8 +195,7 @@ def _run(fn: ModelFunctions, z0: np.ndarray, opts: IpoptOptions) -> tuple[Any, .
     warm_z, warm = _warm(opts, fn)
     z0 = warm_z if warm_z is not None else z0
     exact = opts.hessian_approximation == "exact"
-    bodies = [fn.model.objective, *(g.body for g in fn.model.groups.values())]
-    if exact and not all(has_hessian(e) for e in bodies):
+    if exact and not fn.exact_hessians:
         raise NotSupportedError(
             "an expression of this model gives no Hessian: use hessian_approximation="
             "'limited-memory'"

@@ -79,6 +79,12 @@ class ModelFunctions:
         self._affine = all(g.body.degree <= 1 for g in groups)
         self._grad: np.ndarray | None = None
 
+    @property
+    def exact_hessians(self) -> bool:
+        """True when the objective and every group body give their Hessians."""
+        bodies = [self.model.objective, *(g.body for g in self.model.groups.values())]
+        return all(has_hessian(e) for e in bodies)
+
     def f(self, z: np.ndarray) -> float:
         """Objective of the minimisation (``sense * user objective``)."""
         return self.sense * float(self.model.objective.value(z)[0])

@@ -280,41 +280,39 @@ def solve_nlp(
     With ``polish`` (the ``"auto"`` method), a feasible SLSQP point that does not certify
     (SLSQP's stopping test is on the objective, not on stationarity) is polished by
     trust-constr from that point, with exact Hessians where the model gives them; the polished
-    answer is returned when it certifies, else SLSQP's.
+    answer is kept when it certifies, else SLSQP's.
     """
-    sol = _solve_nlp(model, opts, method, t0, opts.x0)
-    if polish and method == "slsqp" and sol.status == Status.FEASIBLE:
-        again = _solve_nlp(model, opts, "trust-constr", t0, {k: v for k, v in sol.x.items()})
-        if again.kkt is not None and again.kkt.certified:
-            info = {**again.info, "method": "slsqp", "polished_by": "trust-constr"}
-            return replace(again, info=info, message=f"{sol.message}; polished: {again.message}")
-    return sol
-
-
-def _solve_nlp(
-    model: Model, opts: ScipyOptions, method: str, t0: float, x0: Mapping[str, Any] | None
-) -> Solution:
-    z0 = start_point(model, dict(x0) if x0 is not None else None, opts.seed, opts.start_scale)
+    z0 = start_point(model, opts.x0, opts.seed, opts.start_scale)
     info: dict[str, Any] = {"method": method}
-    if method == "trust-constr":  # exact Hessians where every expression gives one, else BFGS
-        bodies = [model.objective, *(g.body for g in model.groups.values())]
-        info["hessian"] = "exact" if all(has_hessian(e) for e in bodies) else "BFGS"
-    return nlp_round_trip(
-        model,
-        lambda fn, z: _run_nlp(fn, z, opts, method),
-        z0,
-        opts,
-        solver="scipy",
-        t0=t0,
-        info=info,
-    )
+
+    def run(fn: ModelFunctions, z: np.ndarray) -> tuple[Any, ...]:
+        if method == "trust-constr":
+            info["hessian"] = "exact" if fn.exact_hessians else "BFGS"
+        out = _run_nlp(fn, z, opts, method)
+        return _polished(fn, out, opts, info) if polish and method == "slsqp" else out
+
+    return nlp_round_trip(model, run, z0, opts, solver="scipy", t0=t0, info=info)
+
+
+def _polished(
+    fn: ModelFunctions, out: tuple[Any, ...], opts: ScipyOptions, info: dict[str, Any]
+) -> tuple[Any, ...]:
+    """SLSQP's answer, or trust-constr's from SLSQP's point when only that one certifies."""
+    z, y, term, message, _ = out
+    _, rep, _ = _certify_nlp(fn, z, y, opts.tolerance)
+    feasible = rep.primal_residual <= opts.tolerance
+    if (rep.certified and term == Termination.CONVERGED) or not feasible:
+        return out
+    z2, y2, term2, message2, its2 = _run_nlp(fn, z, opts, "trust-constr")
+    if not _certify_nlp(fn, z2, y2, opts.tolerance)[1].certified:
+        return out
+    info.update(polished_by="trust-constr", hessian="exact" if fn.exact_hessians else "BFGS")
+    return z2, y2, term2, f"{message}; polished: {message2}", its2
 
 
 #: ``run(functions, z0) -> (point, signed row multipliers or None, termination, message,
 #: iterations)``
-NlpRun = Callable[
-    [ModelFunctions, np.ndarray], tuple[np.ndarray, "np.ndarray | None", Termination, str, int]
-]
+NlpRun = Callable[[ModelFunctions, np.ndarray], tuple[Any, ...]]
 
 
 def nlp_round_trip(
