@@ -25,8 +25,8 @@ from typing import Any
 import torch
 
 from ortools_lag.result import KKTReport
-from ortools_lag.torch.evaluation import batch_size, evaluate
-from ortools_lag.torch.multipliers import Multipliers
+from ortools_lag.torch.evaluation import batch_size, evaluate, primal_loss, violation_size
+from ortools_lag.torch.multipliers import DualRule, Multipliers
 from ortools_lag.torch.problem import ConstrainedProblem
 
 __all__ = ["Measured", "certify"]
@@ -71,11 +71,8 @@ def certify(
         n = batch_size(batch)
         w = n / n_all
         ev = evaluate(problem, batch, grad=True)
-        lag = ev.objective
+        lag = primal_loss(problem, ev, multipliers, DualRule())  # f + sum_g <lambda_g, s_g>
         for name, v in ev.violations.items():
-            group = problem.groups[name]
-            lam = multipliers.read(group, v.true, v.index)
-            lag = lag + (lam * v.surrogate).sum()
             if v.index is not None:  # per entry: the mean over the samples that name it
                 acc = sums.setdefault(name, torch.zeros_like(multipliers.value(name)))
                 cnt = counts.setdefault(name, torch.zeros_like(acc))
@@ -102,10 +99,8 @@ def certify(
             seen = counts[name] > 0
             g = torch.where(seen, g / counts[name].clamp(min=1.0), torch.zeros_like(g))
         scale = 1.0 + abs(group.rhs)
-        if group.equality:
-            primal = max(primal, float(g.abs().max()) / scale)
-        else:
-            primal = max(primal, float(torch.clamp(g, min=0.0).max()) / scale)
+        primal = max(primal, violation_size(group.equality, g) / scale)
+        if not group.equality:
             sign = max(sign, float(torch.clamp(-lam, min=0.0).max()))
             comp = max(comp, float((lam * g).abs().max()) / scale)
         lagrangian += float((lam * g).sum())

@@ -18,7 +18,7 @@ from ortools_lag.errors import ModelError
 from ortools_lag.torch.multipliers import DualRule, Multipliers
 from ortools_lag.torch.problem import ConstrainedProblem, ConstraintGroup
 
-__all__ = ["Evaluation", "Violation", "batch_size", "evaluate", "primal_loss"]
+__all__ = ["Evaluation", "Violation", "batch_size", "evaluate", "primal_loss", "violation_size"]
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,9 @@ def _split(group: ConstraintGroup, value: Any, what: str) -> tuple[torch.Tensor,
                 f"group {group.name!r} is indexed (size={group.size}): its {what} must return "
                 f"(values, index), found {type(value).__name__}"
             )
-        values, index = value
-        index = torch.as_tensor(index, device=torch.as_tensor(values).device).long().reshape(-1)
-        return torch.as_tensor(values).reshape(-1), index
+        values = torch.as_tensor(value[0])
+        index = torch.as_tensor(value[1], device=values.device).long().reshape(-1)
+        return values.reshape(-1), index
     if not isinstance(value, torch.Tensor):
         raise ModelError(
             f"group {group.name!r}: its {what} must return a tensor, found {type(value).__name__}"
@@ -73,16 +73,16 @@ def evaluate(problem: ConstrainedProblem, batch: Any, *, grad: bool = True) -> E
                 s = group.violation(value)
                 found[group.name] = Violation(s, s.detach(), index)
                 continue
-            sur, index = _split(group, problem.call(group.surrogate, out, batch), "surrogate")
+            sur, _ = _split(group, problem.call(group.surrogate, out, batch), "surrogate")
             with torch.no_grad():
-                true, true_index = _split(group, problem.call(group.fn, out, batch), "fn")
+                true, index = _split(group, problem.call(group.fn, out, batch), "fn")
             if true.shape != sur.shape:
                 raise ModelError(
                     f"group {group.name!r}: fn gives shape {tuple(true.shape)}, "
                     f"its surrogate {tuple(sur.shape)}"
                 )
             found[group.name] = Violation(
-                group.violation(sur), group.violation(true).detach(), true_index
+                group.violation(sur), group.violation(true).detach(), index
             )
     return Evaluation(f.reshape(()), found)
 
@@ -97,6 +97,11 @@ def primal_loss(
         lam = multipliers.read(group, v.true, v.index)
         loss = loss + rule.primal_term(group, lam, v.surrogate)
     return loss
+
+
+def violation_size(equality: bool, g: torch.Tensor) -> float:
+    """The largest violation in ``g``: ``|g|`` on an equality, ``max(g, 0)`` on an inequality."""
+    return float(g.abs().max() if equality else torch.clamp(g, min=0.0).max())
 
 
 def batch_size(batch: Any) -> int:

@@ -55,7 +55,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -178,10 +178,7 @@ class LagrangianView:
         recorded input (zero: the forward point is feasible)."""
         out = {}
         with torch.no_grad():
-            for name, layer, z_in, z_out in zip(
-                self.names, self._layers, self.inputs, self.outputs
-            ):
-                r = z_out - layer(z_in.clone())
+            for name, r in zip(self.names, _residuals(self._layers, self.inputs, self.outputs)):
                 out[name] = float(r.abs().max()) if r.numel() else 0.0
         return out
 
@@ -225,6 +222,15 @@ class LagrangianView:
         autograd's, ``|dL/dtheta - d loss/dtheta| / |d loss/dtheta|``."""
         _, grads = self.autograd_reference()
         return {n: _relative(self.parameter_gradients[n], g) for n, g in grads.items()}
+
+
+def _residuals(
+    layers: Iterable[nn.Module], inputs: Iterable[torch.Tensor], outputs: Iterable[torch.Tensor]
+) -> Iterator[torch.Tensor]:
+    """``z_l - phi_l(z_{l-1})`` of each layer, ``phi_l`` re-evaluated at the recorded input (on a
+    copy: the layer may work in place); run it under ``torch.no_grad()``."""
+    for layer, z_in, z_out in zip(layers, inputs, outputs):
+        yield z_out - layer(z_in.clone())
 
 
 def _layers(module: nn.Sequential, prefix: str = "") -> Iterator[tuple[str, nn.Module]]:
@@ -420,8 +426,8 @@ def lagrangian_view(
     with torch.no_grad():
         penalty = sum(
             (
-                torch.sum(m * (z - layer(x.clone())))
-                for m, z, layer, x in zip(multipliers, outputs_rec, layer_objs, inputs_rec)
+                torch.sum(m * r)
+                for m, r in zip(multipliers, _residuals(layer_objs, inputs_rec, outputs_rec))
             ),
             torch.zeros((), dtype=value.dtype, device=value.device),
         )

@@ -38,7 +38,7 @@ import torch
 from ortools_lag.errors import ModelError
 from ortools_lag.result import History, Solution, Status, Termination
 from ortools_lag.torch.certificate import certify
-from ortools_lag.torch.evaluation import batch_size, evaluate, primal_loss
+from ortools_lag.torch.evaluation import batch_size, evaluate, primal_loss, violation_size
 from ortools_lag.torch.multipliers import DualRule, GradientAscent, Multipliers
 from ortools_lag.torch.problem import ConstrainedProblem
 
@@ -82,10 +82,6 @@ class _Epoch:
         self.loss += n * loss
         for k, v in viol.items():
             self.viol[k] += n * v
-
-
-def _violation_size(equality: bool, g: torch.Tensor) -> float:
-    return float(g.abs().max() if equality else torch.clamp(g, min=0.0).max())
 
 
 def train(
@@ -179,7 +175,7 @@ def train(
                 for name, v in moved.violations.items():
                     rule.move(lam, problem.groups[name], v.true, v.index)
             viol = {
-                k: _violation_size(problem.groups[k].equality, v.true)
+                k: violation_size(problem.groups[k].equality, v.true)
                 for k, v in ev.violations.items()
             }
             acc.add(batch_size(batch), float(ev.objective.detach()), float(loss.detach()), viol)
@@ -229,7 +225,7 @@ def train(
         x={k: v.detach().cpu().double().numpy().copy() for k, v in named.items()},
         multipliers=lam.as_numpy(),
         kkt=rep,
-        history=_history(rows, problem),
+        history=_history(rows),
         solver=f"torch:{rule.name}",
         iterations=step,
         seconds=time.perf_counter() - t0,
@@ -243,7 +239,7 @@ def train(
     )
 
 
-def _history(rows: list[dict[str, float]], problem: ConstrainedProblem) -> History:
+def _history(rows: list[dict[str, float]]) -> History:
     def col(key: str) -> np.ndarray:
         return np.array([r.get(key, math.nan) for r in rows], dtype=float)
 
