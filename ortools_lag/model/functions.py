@@ -54,7 +54,8 @@ from ortools_lag.model.nonlinear import (
     reduce_sum,
     subtract,
 )
-from ortools_lag.model.ops import Add, Ctx, MatMul, Mul, Op, Sum, _shape, ones_pattern
+from ortools_lag.model.ops import Add, Ctx, MatMul, Mul, Op, Sum, _shape, _symmetric, _union
+from ortools_lag.model.tape import _add_opt
 
 __all__ = [
     "Add",
@@ -290,13 +291,14 @@ class SoftmaxCrossEntropy(Op):
         lse_dot = None if ts_s is None else xp.sum(p * ts_s, axis=ax, keepdims=True)
         gs = gt = None
         if needs[0]:
-            parts = []
-            if lse_dot is not None:
-                parts.append(p * (ts_s - lse_dot) * xp.sum(t, axis=ax, keepdims=True))
-            if ts_t is not None:
-                parts.append(p * xp.sum(ts_t, axis=ax, keepdims=True) - ts_t)
-            if parts:
-                gs = (g / n) * (parts[0] if len(parts) == 1 else parts[0] + parts[1])
+            by_s = (
+                None
+                if lse_dot is None
+                else p * (ts_s - lse_dot) * xp.sum(t, axis=ax, keepdims=True)
+            )
+            by_t = None if ts_t is None else p * xp.sum(ts_t, axis=ax, keepdims=True) - ts_t
+            both = _add_opt(by_s, by_t)
+            gs = None if both is None else (g / n) * both
         if needs[1] and lse_dot is not None:
             gt = (g / n) * (lse_dot - ts_s)
         return [gs, gt]
@@ -311,11 +313,7 @@ class SoftmaxCrossEntropy(Op):
         return sp.csr_matrix((np.ones(size), (sample, np.arange(size))), shape=(shape[other], size))
 
     def dependencies(self, node, deps):
-        found = [d for d in deps if d is not None]
-        if not found:
-            return None
-        rows = [sp.csr_matrix(d.sum(axis=0)) for d in found]
-        return ones_pattern(rows[0] if len(rows) == 1 else rows[0] + rows[1])
+        return _union([None if d is None else sp.csr_matrix(d.sum(axis=0)) for d in deps])
 
     def couplings(self, node, deps):
         """The scores of one sample couple with each other (the softmax) and with that sample's
@@ -328,7 +326,7 @@ class SoftmaxCrossEntropy(Op):
         C = A.T @ A
         if dt is not None:
             C = C + A.T @ (G @ dt)
-        return ones_pattern(C + C.T)
+        return _symmetric(C)
 
 
 def softmax_cross_entropy(

@@ -48,7 +48,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ortools_lag.errors import ModelError
-from ortools_lag.model.ops import ones_pattern
+from ortools_lag.model.ops import _symmetric, _union, ones_pattern
 from ortools_lag.model.tape import topological_order
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ def sparsity_pattern(
     order = topological_order(root)
     readers = Counter(id(a) for node in order for a in node.args)
     deps: dict[int, sp.csr_matrix | None] = {}
-    found: list[sp.csr_matrix] = []
+    found: list[sp.csr_matrix | None] = []
     for node in order:
         var = node.op.var
         if not node.needs_grad:
@@ -127,20 +127,13 @@ def sparsity_pattern(
         else:
             args = [deps[id(a)] for a in node.args]
             deps[id(node)] = node.op.dependencies(node, args)
-            C = node.op.couplings(node, args)
-            if C is not None:
-                found.append(C)
+            found.append(node.op.couplings(node, args))
             for a in node.args:  # free what no later node reads
                 readers[id(a)] -= 1
                 if readers[id(a)] == 0:
                     deps.pop(id(a), None)
-    if not found:
-        return sp.csr_matrix((n, n))
-    total = found[0]
-    for C in found[1:]:
-        total = total + C
-    P = ones_pattern(total)
-    return ones_pattern(P + P.T)
+    total = _union(found)
+    return sp.csr_matrix((n, n)) if total is None else _symmetric(total)
 
 
 # -- 2. the colouring ---------------------------------------------------------------------------
@@ -283,8 +276,6 @@ class HessianStructure:
         The local structural pattern (``N x N``, symmetric, canonical csr).
     colors
         Star colour of each local variable (``-1``: no entry).
-    n_colors
-        Number of colours: Hessian-vector products per Hessian.
     source
         For each stored entry of ``pattern``, its flat index in ``B = H S`` (``N x n_colors``).
     """
@@ -293,13 +284,17 @@ class HessianStructure:
     columns: np.ndarray
     pattern: sp.csr_matrix
     colors: np.ndarray
-    n_colors: int
     source: np.ndarray
 
     @property
     def size(self) -> int:
         """``N``: the expression's variable count."""
         return int(self.columns.size)
+
+    @property
+    def n_colors(self) -> int:
+        """Number of colours: Hessian-vector products per Hessian."""
+        return int(self.colors.max(initial=-1)) + 1
 
     def seed(self, color: int) -> np.ndarray:
         """The local direction of one colour (1 on the variables of that colour)."""
@@ -361,6 +356,5 @@ def hessian_structure(root: NonlinearExpr) -> HessianStructure:
         columns=columns,
         pattern=P,
         colors=colors,
-        n_colors=int(colors.max(initial=-1)) + 1,
         source=recovery_index(P, colors),
     )

@@ -59,6 +59,7 @@ import scipy.sparse as sp
 from ortools_lag.arrays import device_of, is_numpy, scatter_add
 from ortools_lag.arrays import sparse_matvec as _spmv
 from ortools_lag.model import buffers
+from ortools_lag.model.tape import _add_opt
 
 if TYPE_CHECKING:
     from ortools_lag.model.expressions import Shape
@@ -69,6 +70,7 @@ __all__ = [
     "Add",
     "Ctx",
     "Linear",
+    "LinearOp",
     "MatMul",
     "Mul",
     "Op",
@@ -264,8 +266,15 @@ def _shape(a: Array) -> Shape:
     return tuple(getattr(a, "shape", ()))
 
 
+class LinearOp(Op):
+    """An operation linear in its arguments: no second-order term, no coupling."""
+
+    def vjp_tangent(self, xp, g, args, out, ts, needs):
+        return [None] * len(args)
+
+
 # -- structural and algebraic operations --------------------------------------------------------
-class Take(Op):
+class Take(LinearOp):
     """``out = a.ravel()[idx].reshape(shape)`` (indexing, broadcasting of a fixed shape)."""
 
     name = "take"
@@ -293,14 +302,11 @@ class Take(Op):
     def pull(self, A, node, args, out):
         return [remap_columns(A, self.idx, node.args[0].size)]
 
-    def vjp_tangent(self, xp, g, args, out, ts, needs):
-        return [None]  # linear: no second-order term
-
     def dependencies(self, node, deps):
         return _rows(deps[0], self.idx)
 
 
-class Reshape(Op):
+class Reshape(LinearOp):
     """``out = reshape(a, shape)`` (C order)."""
 
     name = "reshape"
@@ -320,14 +326,11 @@ class Reshape(Op):
     def pull(self, A, node, args, out):
         return [A]
 
-    def vjp_tangent(self, xp, g, args, out, ts, needs):
-        return [None]  # linear: no second-order term
-
     def dependencies(self, node, deps):
         return deps[0]
 
 
-class Transpose(Op):
+class Transpose(LinearOp):
     """``out = a.T`` for a 2-D ``a`` (any batch size)."""
 
     name = "transpose"
@@ -345,14 +348,11 @@ class Transpose(Op):
         m, p = node.args[0].shape
         return [remap_columns(A, np.arange(m * p).reshape(m, p).T.ravel(), m * p)]
 
-    def vjp_tangent(self, xp, g, args, out, ts, needs):
-        return [None]  # linear: no second-order term
-
     def dependencies(self, node, deps):
         return _rows(deps[0], np.arange(math.prod(node.shape)).reshape(node.shape[::-1]).T.ravel())
 
 
-class Linear(Op):
+class Linear(LinearOp):
     """``out = T @ a.ravel()`` for a constant sparse ``T`` (sums and maps of the base class)."""
 
     name = "linear"
@@ -373,9 +373,6 @@ class Linear(Op):
     def local(self, node, args, out):
         return [self.T]
 
-    def vjp_tangent(self, xp, g, args, out, ts, needs):
-        return [None]  # linear: no second-order term
-
     def dependencies(self, node, deps):
         return None if deps[0] is None else ones_pattern(abs(self.T) @ deps[0])
 
@@ -390,6 +387,13 @@ def _spread_rows(D: sp.csr_matrix | None, src: Shape, dst: Shape) -> sp.csr_matr
     if D is None or tuple(src) == tuple(dst):
         return D
     return _rows(D, _bcast_index(src, dst))
+
+
+def _broadcast_dependencies(
+    node: NonlinearExpr, deps: list[sp.csr_matrix | None]
+) -> sp.csr_matrix | None:
+    """Entry ``i`` of a broadcasting elementwise ``a op b`` depends on ``a_i`` and ``b_i``."""
+    return _union([_spread_rows(d, a.shape, node.shape) for a, d in zip(node.args, deps)])
 
 
 def _unbroadcast(xp: ModuleType, g: Array, shape: Shape) -> Array:
@@ -427,13 +431,7 @@ def _reshaped(xp: ModuleType, a: Array, shape: Shape) -> Array:
     return a if _shape(a) == tuple(shape) else xp.reshape(a, shape)
 
 
-def _add_opt(a: Array | None, b: Array | None) -> Array | None:
-    if a is None:
-        return b
-    return a if b is None else a + b
-
-
-class Sum(Op):
+class Sum(LinearOp):
     """Sum (or mean, dividing by the run-time count) over all entries or along one axis."""
 
     name = "sum"
@@ -478,9 +476,6 @@ class Sum(Op):
         T = sp.csr_matrix((np.full(n, scale), (rows, np.arange(n))), shape=(max(node.size, 1), n))
         return [T]
 
-    def vjp_tangent(self, xp, g, args, out, ts, needs):
-        return [None]  # linear: no second-order term
-
     def dependencies(self, node, deps):
         if deps[0] is None:
             return None
@@ -488,7 +483,7 @@ class Sum(Op):
         return ones_pattern(abs(T) @ deps[0])
 
 
-class Add(Op):
+class Add(LinearOp):
     """``out = a + sign * b`` with numpy broadcasting."""
 
     name = "add"
@@ -535,11 +530,8 @@ class Add(Op):
         pb = parts[1]
         return [parts[0], pb if pb is None or self.sign == 1.0 else -pb]
 
-    def vjp_tangent(self, xp, g, args, out, ts, needs):
-        return [None, None]  # linear: no second-order term
-
     def dependencies(self, node, deps):
-        return _union([_spread_rows(d, a.shape, node.shape) for a, d in zip(node.args, deps)])
+        return _broadcast_dependencies(node, deps)
 
 
 class Mul(Op):
@@ -584,7 +576,7 @@ class Mul(Op):
         return [ga, gb]
 
     def dependencies(self, node, deps):
-        return _union([_spread_rows(d, a.shape, node.shape) for a, d in zip(node.args, deps)])
+        return _broadcast_dependencies(node, deps)
 
     def couplings(self, node, deps):
         """Entry ``e = a_i b_j`` couples every variable of ``a_i`` with every one of ``b_j``."""

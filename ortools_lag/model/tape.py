@@ -147,8 +147,9 @@ class Tape:
             seed = xp.ones_like(xp.asarray(self.value))
         adj: dict[int, Array] = {id(self.root): seed}
         grads: dict[str, Array] = {}
+        take = adj.get if keep else adj.pop  # chosen once: the loop is a hot path
         for node in reversed(self.order):
-            g = adj.get(id(node)) if keep else adj.pop(id(node), None)
+            g = take(id(node), None)
             if g is None or not node.needs_grad:
                 continue
             var = node.op.var
@@ -262,15 +263,17 @@ class Tape:
                     out[var.name] = gd if var.name not in out else out[var.name] + gd
                 continue
             g = adj.get(id(node))
-            n_args = len(node.args)
+            targs = [ts[id(a)] for a in node.args]
+            curved = g is not None and any(t is not None for t in targs)
+            if gd is None and not curved:
+                continue  # neither term reaches the arguments
             needs = [a.needs_grad for a in node.args]
             args = [vals[id(a)] for a in node.args]
             value = vals[id(node)]
             parts: list[Array | None] = (
-                [None] * n_args if gd is None else node.op.vjp(xp, gd, args, value, needs)
+                [None] * len(node.args) if gd is None else node.op.vjp(xp, gd, args, value, needs)
             )
-            targs = [ts[id(a)] for a in node.args]
-            if g is not None and any(t is not None for t in targs):
+            if curved:
                 second = node.op.vjp_tangent(xp, g, args, value, targs, needs)
                 parts = [_add_opt(p, q) for p, q in zip(parts, second)]
             for a, p in zip(node.args, parts):
