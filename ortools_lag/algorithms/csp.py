@@ -170,9 +170,11 @@ def _result(data: CSPData, best: _Best, bound: float, how: str, extra: dict) -> 
     )
 
 
-def _dual(data: CSPData, best: _Best, method: str, max_iter: int, limit: float) -> DualTrace:
+def _dual(
+    data: CSPData, best: _Best, rmin_s: np.ndarray, method: str, max_iter: int, limit: float
+) -> DualTrace:
+    """The dual ascent; ``rmin_s`` is the least resource use of a path (from the source)."""
     k = data.num_resources
-    rmin_s = reach_bounds(data)[0][data.source] + data.base
     nu_cap = np.where(data.lower > rmin_s + 1e-9, np.inf, 0.0)
     integral = bool(np.all(data.cost == np.round(data.cost)))
 
@@ -243,7 +245,7 @@ def solve_csp(
     rmin_s = reach_bounds(data)[0][data.source] + data.base
     if not np.isfinite(reach[data.target]) or np.any(rmin_s > data.upper + 1e-9):
         return _result(data, best, math.inf, "reachability", _extra(data, None, 0, start))
-    trace = _dual(data, best, method, max_iter, 0.3 * time_limit)
+    trace = _dual(data, best, rmin_s, method, max_iter, 0.3 * time_limit)
     if trace.termination == "stopped":
         integral = bool(np.all(data.cost == np.round(data.cost)))
         low = math.ceil(trace.value - 1e-9) if integral else trace.value

@@ -3,9 +3,8 @@
 :class:`NumberTokens` reads a whitespace-separated number stream in order (the ``gap``,
 ``mknap``, ``rcsp`` and ``rudy`` readers), rows that start with two vertices included;
 :func:`parse_numbers` and :func:`token_line` read a whole file at once (``scp``, ``ufl``), and
-:func:`need_numbers` and :func:`integer_token` check its counts; :func:`read_problems` reads the
-``P`` problems of a multi-problem file, :func:`parse_problems` and :func:`parse_problem` all or
-one of them from its text.
+:func:`need_numbers` and :func:`integer_token` check its counts; :func:`parse_problems` and
+:func:`parse_problem` read all or one of the ``P`` problems of a multi-problem file's text.
 
 >>> parse_numbers("1 2 capacity 3", allow_word="capacity").tolist()
 [1.0, 2.0, nan, 3.0]
@@ -30,7 +29,6 @@ __all__ = [
     "parse_numbers",
     "parse_problem",
     "parse_problems",
-    "read_problems",
     "token_line",
 ]
 
@@ -114,25 +112,22 @@ def _is_number(token: str) -> bool:
     return True
 
 
-def read_problems(tok: NumberTokens, read_one: Callable[[NumberTokens, int, str], T]) -> list[T]:
-    """The problems of a multi-problem file: their count ``P`` first, then
-    ``read_one(tok, k, stem)`` for ``k = 1..P`` (``stem``: the file's stem); nothing may follow.
-
-    >>> read_problems(NumberTokens("2 7 8"), lambda t, k, stem: (stem, k, t.int("x")))
-    [('<string>', 1, 7), ('<string>', 2, 8)]
-    """
-    count = tok.int("problems", minimum=1)
-    stem = Path(tok.source).stem
-    problems = [read_one(tok, k, stem) for k in range(1, count + 1)]
-    tok.expect_end(f"the {count} problems announced on line 1")
-    return problems
-
-
 def parse_problems(
     text: str, source: str, read_one: Callable[[NumberTokens, int, str], T]
 ) -> list[T]:
-    """Every problem of a multi-problem ``text`` (``source`` names it), read by ``read_one``."""
-    return read_problems(NumberTokens(text, source), read_one)
+    """Every problem of a multi-problem ``text`` (``source`` names it): their count ``P`` first,
+    then ``read_one(tok, k, stem)`` for ``k = 1..P`` (``stem``: the stem of ``source``); nothing
+    may follow.
+
+    >>> parse_problems("2 7 8", "<string>", lambda t, k, stem: (stem, k, t.int("x")))
+    [('<string>', 1, 7), ('<string>', 2, 8)]
+    """
+    tok = NumberTokens(text, source)
+    count = tok.int("problems", minimum=1)
+    stem = Path(source).stem
+    problems = [read_one(tok, k, stem) for k in range(1, count + 1)]
+    tok.expect_end(f"the {count} problems announced on line 1")
+    return problems
 
 
 def parse_problem(
@@ -173,20 +168,13 @@ class NumberTokens:
         try:
             self._values = np.array(self._words, dtype=np.float64)
         except ValueError:
-            self._values = self._locate_bad_word()
+            bad = next(k for k, word in enumerate(self._words) if not _is_number(word))
+            raise SpecError(
+                f"expected a number, found {self._words[bad]!r}",
+                file=self.source,
+                line=int(self._lines[bad]),
+            ) from None
         self.pos = 0
-
-    def _locate_bad_word(self) -> np.ndarray:
-        for k, word in enumerate(self._words):
-            try:
-                float(word)
-            except ValueError:
-                raise SpecError(
-                    f"expected a number, found {word!r}",
-                    file=self.source,
-                    line=int(self._lines[k]),
-                ) from None
-        raise AssertionError("unreachable")  # pragma: no cover
 
     @property
     def exhausted(self) -> bool:

@@ -76,6 +76,7 @@ from ortools_lag.errors import ModelError
 from ortools_lag.io.rcsp import read_rcsp
 from ortools_lag.model import Model
 from ortools_lag.problem import Problem, Relaxation
+from ortools_lag.problems.network import incidence
 from ortools_lag.result import History, Solution
 from ortools_lag.solvers.dual.lagrangian_closing import ClosingSolver, termination_of, trace_history
 from ortools_lag.solvers.dual.lagrangian_heuristic import LagrangianHeuristicOptions, Outcome
@@ -230,13 +231,9 @@ def _model(fd: CSPFamilyData) -> Model:
     closed = (d.heads == d.source) | (d.tails == d.target)
     x = mdl.var("x", m, ub=np.where(closed, 0.0, 1.0), domain="binary")
     mdl.minimize(d.cost @ x)
-    incidence = sp.csr_matrix(
-        (np.r_[np.ones(m), -np.ones(m)], (np.r_[d.tails, d.heads], np.r_[arcs, arcs])),
-        shape=(n, m),
-    )
     supply = np.zeros(n)
     supply[d.source], supply[d.target] = 1.0, -1.0
-    mdl.add("flow", incidence @ x == supply)
+    mdl.add("flow", incidence(n, d.tails, d.heads) @ x == supply)
     use = sp.csr_matrix(d.resources.T)
     mdl.add("upper", use @ x <= d.upper - d.base)
     mdl.add("lower", use @ x >= d.lower - d.base)

@@ -257,13 +257,10 @@ class Table:
     rows: tuple[Hashable, ...]
     cols: tuple[Hashable, ...]
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_allowed", np.isfinite(self.cost))
-
-    @property
+    @cached_property
     def allowed(self) -> BoolArray:
         """Pairs that may be used (finite cost)."""
-        return self._allowed  # type: ignore[attr-defined,no-any-return]
+        return np.isfinite(self.cost)
 
     def filled(self) -> FloatArray:
         """The costs with each forbidden pair at a cost no optimal plan of unit amounts uses:
