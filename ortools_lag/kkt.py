@@ -3,11 +3,11 @@
 Nothing here takes a solver's word: residuals are computed from the model's own expressions.
 
 Convention (the README's sign convention): for a minimisation ``L = f + sum(lam_g . c_g)`` with
-``c_g <= 0`` for
-inequality groups (``lam >= 0``) and ``c_g == 0`` for equalities (free). A maximisation is the
-minimisation of ``-f``. Internally each group row has a signed multiplier ``y = sign_g * lam``
-(positive when the upper side binds) and the reduced costs are ``r = grad f + J^T y``: the bound
-multipliers, ``r_j >= 0`` where ``z_j`` sits at its lower bound and ``<= 0`` at its upper bound.
+``c_g <= 0`` for inequality groups (``lam >= 0``) and ``c_g == 0`` for equalities (free). A
+maximisation is the minimisation of ``-f``. Internally each group row has a signed multiplier ``y =
+sign_g * lam`` (positive when the upper side binds) and the reduced costs are ``r = grad f + J^T
+y``: the bound multipliers, ``r_j >= 0`` where ``z_j`` sits at its lower bound and ``<= 0`` at its
+upper bound.
 
 Relative residuals:
 ``primal = ||violation||_inf / (1 + ||rhs||_inf)``,

@@ -36,15 +36,14 @@ that meets the limits, else tries the least-resource path.
 **Solvers.** The default ``csp_exact`` (:class:`CSPSolver`) maximises the dual by the
 trust-region bundle of :func:`~ortools_lag.algorithms.dual_bundle.maximize_dual`, then closes the
 gap **exactly**: paths enumerated best-first in order of Lagrangian length within the bound
-(:func:`~ortools_lag.algorithms.csp_search.csp_enumerate`), so the best path is proven optimal
-(gap 0). When the enumeration runs past ``max_labels`` partial paths (or its share of the time),
-a HiGHS MIP on the flow formulation finishes and the Solution says so
-(``info["bound_from"] == "highs_mip_fallback"``, the only MIP call of the default path). The
-Lagrangian part of the bound, ``info["lagrangian_bound"]`` = ``q(mu, nu)``, is re-evaluated by
-the engine (:func:`~ortools_lag.solvers.bound_certificate.certify_bound`: HiGHS on the kept rows at
-the
-reported multipliers). ``subgradient`` and ``bundle`` take the same relaxation through the
-oracle and heuristic; ``highs`` solves the Model as a MIP.
+(:func:`~ortools_lag.algorithms.csp_search.csp_enumerate`), so the best path is proven optimal (gap
+0). When the enumeration runs past ``max_labels`` partial paths (or its share of the time), a HiGHS
+MIP on the flow formulation finishes and the Solution says so (``info["bound_from"] ==
+"highs_mip_fallback"``, the only MIP call of the default path). The Lagrangian part of the bound,
+``info["lagrangian_bound"]`` = ``q(mu, nu)``, is re-evaluated by the engine
+(:func:`~ortools_lag.solvers.bound_certificate.certify_bound`: HiGHS on the kept rows at the
+reported multipliers). ``subgradient`` and ``bundle`` take the same relaxation through the oracle
+and heuristic; ``highs`` solves the Model as a MIP.
 
 >>> from ortools_lag import solve
 >>> tails, heads = [0, 0, 1, 1, 2, 2, 2, 3, 3, 4], [1, 2, 3, 4, 1, 3, 4, 4, 5, 5]

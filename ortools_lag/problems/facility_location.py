@@ -30,11 +30,10 @@ applies the best open / close / swap move while one helps.
 
 **Solvers.** The default ``ufl_lagrangian`` (:class:`FacilityLagrangianSolver`) runs
 :func:`~ortools_lag.algorithms.facility_location.solve_facility_location`: subgradient steps on
-``lambda`` (Polyak target: the best solution's cost, the factor halved when the bound stalls),
-the heuristic every few steps and whenever the bound improves. No MIP solver is called; the
-bound is re-evaluated by HiGHS on the kept part (``link``, binary; its LP is integral) at the
-reported ``lambda`` (:func:`~ortools_lag.solvers.bound_certificate.certify_bound`). ``subgradient``
-and
+``lambda`` (Polyak target: the best solution's cost, the factor halved when the bound stalls), the
+heuristic every few steps and whenever the bound improves. No MIP solver is called; the bound is
+re-evaluated by HiGHS on the kept part (``link``, binary; its LP is integral) at the reported
+``lambda`` (:func:`~ortools_lag.solvers.bound_certificate.certify_bound`). ``subgradient`` and
 ``bundle`` take the same relaxation; ``highs`` solves the Model as a MIP.
 
 >>> import numpy as np

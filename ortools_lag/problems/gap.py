@@ -9,8 +9,7 @@ capacity; ``x[i, j]`` binary::
          capacity:    sum_j a_ij x_ij   <= b_i    every agent i   (mu_i >= 0)
 
 A maximisation is held as the minimisation of ``-c . x`` (the README's sign convention); write
-``c'`` for ``c``
-(min) or ``-c`` (max).
+``c'`` for ``c`` (min) or ``-c`` (max).
 
 **Relaxation** ``"assignment"`` (the default; Ross & Soland 1975, Fisher 1981). The rows are
 held as ``sum_i x_ij - 1 == 0``:

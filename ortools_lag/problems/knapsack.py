@@ -28,12 +28,11 @@ relaxation's value. The Lagrangian heuristic keeps the relaxed items by pseudo-u
 Lagrangian (Dantzig) bound ``q(mu*)`` at the critical ratio, re-evaluated by the engine
 (``info["lagrangian_bound"]``). Otherwise the default is ``mknap_lagrangian``
 (:class:`MKnapSolver`): the dual maximised by the trust-region bundle
-(:func:`~ortools_lag.algorithms.mknap_relaxation.solve_mknap`), every oracle point repaired by
-the greedy and local search. No MIP solver is called; every bound is re-evaluated by HiGHS on the
-kept part (``x`` binary, no rows) at the reported ``mu``
+(:func:`~ortools_lag.algorithms.mknap_relaxation.solve_mknap`), every oracle point repaired by the
+greedy and local search. No MIP solver is called; every bound is re-evaluated by HiGHS on the kept
+part (``x`` binary, no rows) at the reported ``mu``
 (:func:`~ortools_lag.solvers.bound_certificate.certify_bound`). ``subgradient`` and ``bundle`` take
-the same
-relaxation; ``highs`` solves the Model as a MIP.
+the same relaxation; ``highs`` solves the Model as a MIP.
 
 >>> from ortools_lag import solve
 >>> p = build([60, 100, 120], [10, 20, 30], 50)

@@ -40,9 +40,8 @@ counts the maximum cuts; with couplings ``J`` (``w = -J``, fields zero) the grou
 solver is called. The Solution's multipliers are ``{"unit": u}`` of the spin model (shifted by a
 hair so that ``diag(u) - L/4`` is positive definite), and the bound ``sum(u)`` is re-evaluated by
 the engine (:func:`~ortools_lag.solvers.bound_certificate.certify_bound` on the spin model: HiGHS
-solves the
-convex QP left at ``u``); the cut is checked against the linear model. ``highs`` solves the
-linear model as a MIP.
+solves the convex QP left at ``u``); the cut is checked against the linear model. ``highs`` solves
+the linear model as a MIP.
 
 >>> from ortools_lag import solve
 >>> ring = [[0, 1, 0, 0, 1], [1, 0, 1, 0, 0], [0, 1, 0, 1, 0], [0, 0, 1, 0, 1], [1, 0, 0, 1, 0]]

@@ -41,20 +41,19 @@ relaxation through the oracle, with the Lagrangian heuristic :func:`tour_from_tr
 tree of the 1-tree, then 2-opt/Or-opt).
 
 **What HiGHS solves.** ``solve(problem, "highs")`` solves the Model above exactly, but the
-single-commodity flow formulation has a weak LP relaxation: it is the referee for small
-instances only (about ``n <= 12`` within seconds). Likewise the engine's re-evaluation of the
-bound (:func:`~ortools_lag.solvers.bound_certificate.certify_bound`, HiGHS on the kept part
-``root``,
+single-commodity flow formulation has a weak LP relaxation: it is the referee for small instances
+only (about ``n <= 12`` within seconds). Likewise the engine's re-evaluation of the bound
+(:func:`~ortools_lag.solvers.bound_certificate.certify_bound`, HiGHS on the kept part ``root``,
 ``tree``, ``flow``, ``capacity``) is exact but a MIP: ``held_karp`` runs it up to
 ``certify_highs_max_nodes`` nodes (default 10), and the generic methods (``subgradient``,
-``bundle``) run it at the end of every solve: beyond about 12 nodes pass them
-``certify="never"`` and check the bound with :func:`one_tree_certificate` (about 5 s at
-``n = 14``, over a minute at ``n = 17``). For every size ``held_karp`` re-evaluates
-:math:`L(\pi)` independently from the Model's own expressions, the reduced costs
-``c + J_degree^T pi``, by :func:`scipy.sparse.csgraph.minimum_spanning_tree` (Kruskal, not our
-Prim) plus the two cheapest edges at node 0 (:func:`one_tree_certificate`). The benchmark
-``benchmarks/bench_relaxation2.py`` uses HiGHS as referee through its own subtour-cut loop
-(degree rows, subtour cuts added on integer solutions).
+``bundle``) run it at the end of every solve: beyond about 12 nodes pass them ``certify="never"``
+and check the bound with :func:`one_tree_certificate` (about 5 s at ``n = 14``, over a minute at ``n
+= 17``). For every size ``held_karp`` re-evaluates :math:`L(\pi)` independently from the Model's own
+expressions, the reduced costs ``c + J_degree^T pi``, by
+:func:`scipy.sparse.csgraph.minimum_spanning_tree` (Kruskal, not our Prim) plus the two cheapest
+edges at node 0 (:func:`one_tree_certificate`). The benchmark ``benchmarks/bench_relaxation2.py``
+uses HiGHS as referee through its own subtour-cut loop (degree rows, subtour cuts added on integer
+solutions).
 
 **Modules.** This one holds the Model, the relaxation, ``build``, ``read`` and ``decode``; the
 instance's arrays (:class:`TSPData`) with the points of 1-trees and tours on them are in

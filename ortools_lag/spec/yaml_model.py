@@ -1,12 +1,11 @@
 """``kind: model``: build a :class:`~ortools_lag.problem.Problem` from a validated file.
 
-Parameters are constant arrays (inline, or CSV/``.npy`` files beside the YAML file); variables
-take their shapes and bounds from numbers, lists or expressions of parameters; the objective and
-each constraint group are parsed by :mod:`.expr_parser`. Groups marked ``relax: true`` form the
-file's default relaxation plan ``"relax"``: their multipliers λ_g enter the Lagrangian
-``L(x, λ) = f(x) + Σ_g λ_g · c_g(x)`` (``c_g <= 0`` held as the README's sign convention says; λ_g
->= 0 on
-inequality groups, free on equalities), the other groups and the bounds are kept.
+Parameters are constant arrays (inline, or CSV/``.npy`` files beside the YAML file); variables take
+their shapes and bounds from numbers, lists or expressions of parameters; the objective and each
+constraint group are parsed by :mod:`.expr_parser`. Groups marked ``relax: true`` form the file's
+default relaxation plan ``"relax"``: their multipliers λ_g enter the Lagrangian ``L(x, λ) = f(x) +
+Σ_g λ_g · c_g(x)`` (``c_g <= 0`` held as the README's sign convention says; λ_g >= 0 on inequality
+groups, free on equalities), the other groups and the bounds are kept.
 
 >>> from ortools_lag.spec.yaml_positions import Located
 >>> from ortools_lag.spec.yaml_schema import ModelFile, normalise

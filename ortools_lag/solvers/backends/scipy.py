@@ -4,8 +4,7 @@
 certificates are in :mod:`~ortools_lag.solvers.backends.scipy_lp` (with the sign conventions of
 ``linprog``'s marginals), the NLPs (SLSQP, trust-constr, the signs of their multipliers) in
 :mod:`~ortools_lag.solvers.backends.scipy_nlp`, the options in
-:mod:`~ortools_lag.solvers.backends.scipy_options`;
-their public names are importable from here too.
+:mod:`~ortools_lag.solvers.backends.scipy_options`; their public names are importable from here too.
 
 >>> from ortools_lag import Model, solve
 >>> m = Model(); x = m.var("x", 2, lb=None)

@@ -2,10 +2,9 @@
 
 The augmented Lagrangian method (:mod:`ortools_lag.solvers.dual.alm`) and ADMM
 (:mod:`ortools_lag.solvers.dual.admm`) move a primal iterate ``x`` along with the multipliers.
-Unlike
-the pure dual methods they report their *current* multipliers and that iterate (once it has
-moved: after the first iteration), certified by :func:`ortools_lag.kkt.certify` at the pair,
-rather than the best bound's multipliers and a recovered point.
+Unlike the pure dual methods they report their *current* multipliers and that iterate (once it has
+moved: after the first iteration), certified by :func:`ortools_lag.kkt.certify` at the pair, rather
+than the best bound's multipliers and a recovered point.
 """
 
 from __future__ import annotations

@@ -8,18 +8,17 @@ dynamic programming, small max-cut instances by enumerating every cut. The Solut
 is then the proven optimum, above the Lagrangian value ``q(lam)`` at the reported multipliers.
 
 :class:`ClosingSolver` keeps both honest. Its
-:class:`~ortools_lag.solvers.dual.lagrangian_heuristic.
-Outcome` carries ``info["lagrangian_bound"]`` = ``q(lam)`` (user's sense) whenever ``bound`` was
-raised above it; the certificate (:meth:`ClosingSolver.certify`) re-evaluates **that** value with
-the engine's :func:`~ortools_lag.solvers.bound_certificate.certify_bound` (HiGHS on the kept
-constraints at the
+:class:`~ortools_lag.solvers.dual.lagrangian_heuristic.Outcome` carries ``info["lagrangian_bound"]``
+= ``q(lam)`` (user's sense) whenever ``bound`` was raised above it; the certificate
+(:meth:`ClosingSolver.certify`) re-evaluates **that** value with the engine's
+:func:`~ortools_lag.solvers.bound_certificate.certify_bound` (HiGHS on the kept constraints at the
 reported multipliers, the multipliers' signs, the point's feasibility and integrality), and
-``info["bound_from"]`` names the exact method behind the closed bound. ``info["infeasible"]``
-(a proof of infeasibility by the exact method) makes the status ``INFEASIBLE``. A family whose
-kept part falls apart into many independent MIP blocks (one knapsack per agent) sets
-``blockwise``: ``q(lam)`` is then re-evaluated by :func:`certify_by_blocks`, the engine's own
-:class:`~ortools_lag.lagrangian.Lagrangian` without the family's oracle, which solves each
-connected component of the kept rows by HiGHS (one MIP of ``m`` knapsacks is far slower).
+``info["bound_from"]`` names the exact method behind the closed bound. ``info["infeasible"]`` (a
+proof of infeasibility by the exact method) makes the status ``INFEASIBLE``. A family whose kept
+part falls apart into many independent MIP blocks (one knapsack per agent) sets ``blockwise``:
+``q(lam)`` is then re-evaluated by :func:`certify_by_blocks`, the engine's own
+:class:`~ortools_lag.lagrangian.Lagrangian` without the family's oracle, which solves each connected
+component of the kept rows by HiGHS (one MIP of ``m`` knapsacks is far slower).
 
 :func:`trace_history` turns a :class:`~ortools_lag.algorithms.dual_bundle.DualTrace` into the
 Solution's :class:`~ortools_lag.result.History` in the user's sense.
@@ -129,8 +128,8 @@ def certify_by_blocks(
     (each connected component of the kept rows solved by HiGHS, a MIP block's dual bound), built
     from the model's own expressions; the checks are those of
     :func:`~ortools_lag.solvers.bound_certificate.certify_bound`: the reported bound (user's sense)
-    must not be
-    beyond ``q``, the multipliers must have their signs, and ``x`` must be feasible and integral.
+    must not be beyond ``q``, the multipliers must have their signs, and ``x`` must be feasible and
+    integral.
 
     Examples
     --------

@@ -10,15 +10,14 @@ multipliers of the relaxed groups (in the model's sign convention), a feasible p
 name, and the ascent's history.
 
 Nothing is taken on the algorithm's word. :meth:`~LagrangianHeuristicSolver.solve` recomputes the
-objective from the model, and certifies the bound by the independent re-evaluation of the
-Lagrangian engine, :func:`~ortools_lag.solvers.bound_certificate.certify_bound`: ``q(lam)`` solved
-again by
-HiGHS on the model's kept constraints at the reported multipliers, the multipliers' signs, and
-the point's feasibility and integrality (a family may override
-:meth:`~LagrangianHeuristicSolver.certify` where HiGHS cannot re-solve its kept part, and must
-then say how it re-evaluates). The Solution is ``OPTIMAL`` only when that certificate holds and
-the gap is closed: relatively within ``tolerance``, or, when every feasible objective value is
-an integer, by the rounded bound ``ceil(bound) >= objective`` (``info["bound_int"]``).
+objective from the model, and certifies the bound by the independent re-evaluation of the Lagrangian
+engine, :func:`~ortools_lag.solvers.bound_certificate.certify_bound`: ``q(lam)`` solved again by
+HiGHS on the model's kept constraints at the reported multipliers, the multipliers' signs, and the
+point's feasibility and integrality (a family may override
+:meth:`~LagrangianHeuristicSolver.certify` where HiGHS cannot re-solve its kept part, and must then
+say how it re-evaluates). The Solution is ``OPTIMAL`` only when that certificate holds and the gap
+is closed: relatively within ``tolerance``, or, when every feasible objective value is an integer,
+by the rounded bound ``ceil(bound) >= objective`` (``info["bound_int"]``).
 
 >>> from ortools_lag.solvers.dual.lagrangian_heuristic import LagrangianHeuristicOptions
 >>> LagrangianHeuristicOptions(max_iter=50).certify

@@ -30,16 +30,15 @@ The augmented Lagrangian (penalty ``rho`` per sample: internally the loss is sum
 * the output ``z_L``: the proximal map of the loss (closed form for ``mse``, Newton with a
   Sherman-Morrison solve for the softmax cross-entropy).
 
-Every per-sample update is independent across samples, so the samples are cut into shards that
-run through an executor (:mod:`ortools_lag.parallel`: serial, threads, processes, Dask): a task
-carries its columns and returns them updated, with the small statistics the weight update needs
+Every per-sample update is independent across samples, so the samples are cut into shards that run
+through an executor (:mod:`ortools_lag.parallel`: serial, threads, processes, Dask): a task carries
+its columns and returns them updated, with the small statistics the weight update needs
 (:mod:`ortools_lag.solvers.nn.fullspace_blocks`). ``admm`` (:mod:`ortools_lag.solvers.dual.admm`)
-does
-one sweep per multiplier update; ``alm`` (:func:`train_alm`, :class:`FullspaceAlmSolver`)
+does one sweep per multiplier update; ``alm`` (:func:`train_alm`, :class:`FullspaceAlmSolver`)
 sweeps until the block minimisation of the augmented Lagrangian settles, then updates the
 multipliers. The Solution reports the trained weights with the exact forward pass (feasible;
-``point="iterate"`` for the iterate itself), the layer multipliers, the KKT certificate there,
-the history (violation per layer, loss, penalty) and the iterate's violation in ``info``.
+``point="iterate"`` for the iterate itself), the layer multipliers, the KKT certificate there, the
+history (violation per layer, loss, penalty) and the iterate's violation in ``info``.
 
 >>> import numpy as np
 >>> from ortools_lag.problems import nn_training
