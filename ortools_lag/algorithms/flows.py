@@ -245,6 +245,16 @@ def max_flow(
     return MaxFlowResult(float(result.flow_value), flow, side, cut)
 
 
+def _capacities(cap: ArrayLike, shape: tuple[int, ...]) -> NDArray[np.float64]:
+    """Arc capacities: one per arc, ``>= 0``, ``+inf`` allowed (an arc without a limit)."""
+    c = np.asarray(cap, dtype=np.float64)
+    if c.shape != shape:
+        raise ModelError(f"cap must have one entry per arc ({shape[0]}), got {c.shape}")
+    if np.isnan(c).any() or (c < 0).any():
+        raise ModelError("cap must be >= 0 (+inf for an arc without a limit)")
+    return c
+
+
 def min_cut(
     n: int, tail: ArrayLike, head: ArrayLike, cap: ArrayLike, flow: ArrayLike, source: int
 ) -> BoolArray:
@@ -257,7 +267,8 @@ def min_cut(
     >>> min_cut(3, [0, 1], [1, 2], [1.0, 1.0], [1.0, 1.0], 0).tolist()
     [True, False, False]
     """
-    t, h, c, x = arc_arrays(n, tail, head, cap, flow, names=("cap", "flow"))
+    t, h, x = arc_arrays(n, tail, head, flow, names=("flow",))
+    c = _capacities(cap, t.shape)
     fwd = x < c
     back = x > 0
     rt = np.concatenate((t[fwd], h[back]))
@@ -345,7 +356,8 @@ def check_max_flow(
     >>> check_max_flow(2, [0], [1], [3.0], 0, 1, [3.0], [True, False])
     0.0
     """
-    t, h, c, x = arc_arrays(n, tail, head, cap, flow, names=("cap", "flow"))
+    t, h, x = arc_arrays(n, tail, head, flow, names=("flow",))
+    c = _capacities(cap, t.shape)
     side = np.asarray(source_side, dtype=bool)
     if not side[source] or side[sink]:
         return math.inf

@@ -46,6 +46,7 @@ from numpy.typing import NDArray
 from ortools_lag.errors import SpecError
 
 __all__ = [
+    "MAX_NODES",
     "PROBLEM_TYPES",
     "DimacsInstance",
     "MaxFlowInstance",
@@ -59,6 +60,9 @@ __all__ = [
 ]
 
 PROBLEM_TYPES = ("sp", "min", "max")
+
+MAX_NODES = 100_000_000
+"""Most nodes a problem line may declare (the largest DIMACS road graph has 24 million)."""
 _RECORDS = ("c", "p", "n", "a")
 # Fields of an arc line after the ``a`` tag, per problem type.
 _ARC_FIELDS = {
@@ -185,6 +189,9 @@ def _problem_line(ln: _Lines, expected: str | None) -> tuple[int, str, int, int]
         raise ln.error(i, msg, field="p") from None
     if nodes < 0 or arcs < 0:
         raise ln.error(i, "node and arc counts must be >= 0", field="p")
+    if nodes > MAX_NODES:
+        msg = f"{nodes} nodes declared: the limit is {MAX_NODES} (ortools_lag.io.dimacs.MAX_NODES)"
+        raise ln.error(i, msg, field="p")
     data_lines = np.flatnonzero((ln.first == ord("a")) | (ln.first == ord("n")))
     if data_lines.size and data_lines[0] < i:
         raise ln.error(int(data_lines[0]), "a data line before the problem line", field="p")

@@ -51,15 +51,24 @@ def parse_numbers(text: str, file: str = "<string>", allow_word: str | None = No
     """Every token of ``text`` as a float; ``allow_word`` tokens (any case) become ``nan``; any
     other word raises :class:`~ortools_lag.errors.SpecError` with its line."""
     tokens = text.split()
+    allowed = np.zeros(len(tokens), dtype=bool)
     if allow_word is not None:
-        tokens = ["nan" if t.lower() == allow_word else t for t in tokens]
+        allowed = np.array([t.lower() == allow_word for t in tokens], dtype=bool)
+        tokens = ["nan" if a else t for t, a in zip(tokens, allowed, strict=True)]
     try:
-        return np.array(tokens, dtype=np.float64)
+        values = np.array(tokens, dtype=np.float64)
     except ValueError:
         bad = next(i for i, t in enumerate(tokens) if not _is_number(t))
         raise SpecError(
             f"expected a number, found {tokens[bad]!r}", file=file, line=token_line(text, bad)
         ) from None
+    odd = np.flatnonzero(~np.isfinite(values) & ~allowed)
+    if odd.size:
+        k = int(odd[0])
+        raise SpecError(
+            f"expected a finite number, found {tokens[k]!r}", file=file, line=token_line(text, k)
+        )
+    return values
 
 
 def need_numbers(values: np.ndarray, count: int, text: str, file: str, what: str) -> None:

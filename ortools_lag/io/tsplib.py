@@ -44,6 +44,7 @@ from ortools_lag.errors import SpecError
 from ortools_lag.io.text import parse_file
 
 __all__ = [
+    "MAX_ABS_VALUE",
     "WEIGHT_FORMATS",
     "WEIGHT_TYPES",
     "TSPLIBInstance",
@@ -54,6 +55,9 @@ __all__ = [
     "read_tour",
     "read_tsplib",
 ]
+
+MAX_ABS_VALUE = 1e15
+"""Largest magnitude of a number in a TSPLIB file (distances are exact 64-bit integers)."""
 
 WEIGHT_TYPES = (
     "EUC_2D",
@@ -169,6 +173,12 @@ def coordinate_distances(coords: np.ndarray, edge_weight_type: str) -> np.ndarra
     [[0, 2], [2, 0]]
     """
     x = np.asarray(coords, dtype=np.float64)
+    if x.size and (not np.isfinite(x).all() or np.ptp(x, axis=0).sum() > MAX_ABS_VALUE):
+        raise SpecError(
+            f"coordinates must be finite and span at most {MAX_ABS_VALUE:.0e} "
+            "(the distances are 64-bit integers)",
+            field="NODE_COORD_SECTION",
+        )
     kind = edge_weight_type.upper()
     if kind == "GEO":
         lat, lon = _geo_radians(x[:, 0]), _geo_radians(x[:, 1])
@@ -288,24 +298,40 @@ def _split(text: str, file: str) -> tuple[dict[str, tuple[str, int]], dict[str, 
 
 
 def _numbers(section: _Section, file: str, *, integer: bool = False) -> np.ndarray:
-    """All numbers of a section as one array; a bad token is reported with its line."""
+    """All numbers of a section as one array; a bad, non-finite or oversized token is reported
+    with its line."""
     tokens = " ".join(section.lines).split()
     try:
-        return np.array(tokens, dtype=np.int64 if integer else np.float64)
+        values = np.array(tokens, dtype=np.float64)
     except ValueError:
-        for text, number in zip(section.lines, section.line_numbers, strict=True):
-            for token in text.split():
-                try:
-                    int(token) if integer else float(token)
-                except ValueError:
-                    kind = "an integer" if integer else "a number"
-                    raise SpecError(
-                        f"expected {kind}, found {token!r}",
-                        file=file,
-                        line=number,
-                        field=section.name,
-                    ) from None
-        raise  # pragma: no cover - every token converted one by one
+        values = None
+    if values is None or (integer and not np.all(values == np.round(values))):
+        kind = "an integer" if integer else "a number"
+        k = next(i for i, t in enumerate(tokens) if not _is_token(t, integer))
+        raise SpecError(
+            f"expected {kind}, found {tokens[k]!r}",
+            file=file,
+            line=_line_of(section, k),
+            field=section.name,
+        )
+    bad = np.flatnonzero(~np.isfinite(values) | (np.abs(values) > MAX_ABS_VALUE))
+    if bad.size:
+        k = int(bad[0])
+        raise SpecError(
+            f"expected a finite number of magnitude <= {MAX_ABS_VALUE:.0e}, found {tokens[k]!r}",
+            file=file,
+            line=_line_of(section, k),
+            field=section.name,
+        )
+    return values.astype(np.int64) if integer else values
+
+
+def _is_token(token: str, integer: bool) -> bool:
+    try:
+        int(token) if integer else float(token)
+    except ValueError:
+        return False
+    return True
 
 
 def _line_of(section: _Section, token_index: int) -> int:
@@ -384,8 +410,12 @@ def _weights_from_file(
     if kind != "EXPLICIT":
         if "NODE_COORD_SECTION" not in sections:
             raise SpecError(f"{kind} needs a NODE_COORD_SECTION", file=file, field=kind)
-        coords = _indexed_rows(sections["NODE_COORD_SECTION"], n, _coord_width(header, kind), file)
-        return coordinate_distances(coords, kind), coords, fmt
+        section = sections["NODE_COORD_SECTION"]
+        coords = _indexed_rows(section, n, _coord_width(header, kind), file)
+        try:
+            return coordinate_distances(coords, kind), coords, fmt
+        except SpecError as exc:
+            raise SpecError(exc.reason, file=file, line=section.line, field=section.name) from None
     if fmt is None or fmt not in WEIGHT_FORMATS:
         raise SpecError(
             f"EXPLICIT weights need a known EDGE_WEIGHT_FORMAT, found {fmt!r}",

@@ -74,6 +74,10 @@ def as_constant(value: Any, what: str = "constant") -> np.ndarray:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as exc:
         raise ModelError(f"{what}: cannot convert {type(value).__name__} to numbers") from exc
+    except OverflowError as exc:
+        text = repr(value)
+        short = text if len(text) <= 40 else f"{text[:20]}...({len(text)} digits)"
+        raise ModelError(f"{what}: {short} is too large for a float (limit ~1.8e308)") from exc
     if not np.all(np.isfinite(arr)):
         raise ModelError(f"{what} contains NaN or infinite entries")
     return arr
@@ -693,7 +697,10 @@ class Constraint:
 def _side(value: Any, body: Expr, default: float, what: str) -> np.ndarray:
     if value is None:
         return np.full(body.size, default)
-    arr = np.asarray(value, dtype=float)
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ModelError(f"{what}: cannot convert {value!r} to numbers") from exc
     if np.isnan(arr).any():
         raise ModelError(f"{what} of a two-sided constraint contains NaN")
     finite = arr[np.isfinite(arr)]

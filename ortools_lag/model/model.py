@@ -28,6 +28,10 @@ __all__ = ["Model"]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
+MAX_BLOCK_ENTRIES = 2_000_000_000
+"""The largest variable block :meth:`Model.var` accepts (entries); larger shapes are refused
+before anything is allocated (raise it here for a machine that can hold more)."""
+
 
 def _check_name(name: str, what: str) -> None:
     if not isinstance(name, str) or not _NAME.match(name):
@@ -35,6 +39,30 @@ def _check_name(name: str, what: str) -> None:
             f"{what} name {name!r} is not valid: use letters, digits, '_', '.', '-' "
             "and start with a letter or '_'"
         )
+
+
+def _shape(name: str, shape: Any) -> tuple[int, ...]:
+    """``shape`` as a tuple of non-negative ints, refused with a :class:`ModelError` otherwise."""
+    parts = (shape,) if isinstance(shape, (int, np.integer)) else shape
+    if isinstance(parts, (str, bytes)) or not isinstance(parts, Iterable):
+        raise ModelError(
+            f"variable {name!r}: shape must be an int or a tuple of ints, not {shape!r}"
+        )
+    parts = tuple(parts)
+    if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in parts):
+        raise ModelError(f"variable {name!r}: shape {shape!r} must hold ints only")
+    shp = tuple(int(s) for s in parts)
+    if any(s < 0 for s in shp):
+        raise ModelError(f"variable {name!r}: negative dimension in shape {shp}")
+    size = 1
+    for s in shp:
+        size *= s
+    if size > MAX_BLOCK_ENTRIES:
+        raise ModelError(
+            f"variable {name!r}: shape {shp} has {size} entries "
+            f"(the limit is {MAX_BLOCK_ENTRIES}, ortools_lag.model.model.MAX_BLOCK_ENTRIES)"
+        )
+    return shp
 
 
 class Model:
@@ -76,9 +104,7 @@ class Model:
         _check_name(name, "variable")
         if name in self.variables:
             raise ModelError(f"variable {name!r} already exists in model {self.name!r}")
-        shp = (
-            (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
-        )
+        shp = _shape(name, shape)
         mask = None if integer_mask is None else np.asarray(integer_mask, dtype=bool)
         v = Var(name, shp, lb, ub, domain, self.n, labels, mask)
         self.variables[name] = v
@@ -127,6 +153,12 @@ class Model:
             con = Constraint.ranged(constraint, lb, ub)
         elif isinstance(constraint, Constraint):
             con = constraint
+        elif isinstance(constraint, (bool, np.bool_)) or not isinstance(constraint, Iterable):
+            raise ModelError(
+                f"group {name!r}: expected a constraint such as x.sum() <= 4, got "
+                f"{type(constraint).__name__} {constraint!r} (a comparison of constants "
+                "is evaluated by Python before the model sees it)"
+            )
         else:
             con = self._stack(name, list(constraint))
         self._check_owned(con.body, f"group {name!r}")
@@ -230,6 +262,29 @@ class Model:
         return (
             f"Model({self.name!r}: {self.sense}, {self.n} variables in {len(self.variables)} "
             f"blocks, {self.m} constraints in {len(self.groups)} groups)"
+        )
+
+    def _repr_html_(self) -> str:
+        """The model as a small HTML table (notebooks): one row per block and per group.
+
+        >>> m = Model("diet"); x = m.var("x", 2); _ = m.add("demand", x.sum() >= 4)
+        >>> "<td>demand</td><td>&gt;=</td><td>1</td>" in m._repr_html_()
+        True
+        """
+        from html import escape
+
+        rows = [
+            f"<tr><td>variable</td><td>{escape(v.name)}</td><td>{escape(v.domain)}</td>"
+            f"<td>{v.size}</td></tr>"
+            for v in self.variables.values()
+        ] + [
+            f"<tr><td>group</td><td>{escape(k)}</td><td>{escape(g.sense)}</td><td>{g.size}</td></tr>"
+            for k, g in self.groups.items()
+        ]
+        return (
+            f"<table><caption>{escape(repr(self))}</caption><thead><tr><th>what</th>"
+            "<th>name</th><th>domain or sense</th><th>entries or rows</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>"
         )
 
 

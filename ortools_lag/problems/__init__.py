@@ -226,6 +226,14 @@ def bind(
         if ann is None:
             out[key] = value
             continue
+        where_bool = None if "bool" in str(ann) else _first_bool(value)
+        if where_bool is not None:
+            at = "".join(f"[{i}]" for i in where_bool)
+            raise SpecError(
+                f"expected a number at {key}{at}, found a YAML boolean (true/false are not "
+                "numbers: write 1 or 0)",
+                field=key,
+            )
         if _is_array(ann) and isinstance(value, (list, int, float)) and not isinstance(value, bool):
             out[key] = _numeric_array(value, key)  # pydantic would read 50 as complex 50+0j
             continue
@@ -241,6 +249,22 @@ def bind(
         except Exception as exc:  # a coercion or a type pydantic cannot build a validator for
             raise SpecError(f"cannot use this value: {exc}", field=key) from None
     return out
+
+
+def _first_bool(value: Any, _at: tuple[int, ...] = ()) -> tuple[int, ...] | None:
+    """The index path of the first boolean inside ``value`` (nested lists), else ``None``.
+
+    >>> _first_bool([5, [1, True]])
+    (1, 1)
+    """
+    if isinstance(value, bool):
+        return _at
+    if isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            found = _first_bool(v, (*_at, i))
+            if found is not None:
+                return found
+    return None
 
 
 def _is_array(ann: Any) -> bool:

@@ -264,7 +264,7 @@ def build(
         Number of nodes (default ``1 + largest index``) or the node labels.
     graph, weight
         A networkx graph instead of arrays (undirected edges give two arcs) and its edge
-        attribute holding the cost.
+        attribute holding the cost (missing: 1, as in networkx).
     matrix
         A square scipy.sparse matrix instead: one arc per stored entry, the entry its cost.
     name
@@ -280,7 +280,8 @@ def build(
     (3, ['flow'], 'dijkstra')
     """
     key = weight if graph is not None else "cost"
-    arcs, vals = arcs_from(tail, head, n, labels, graph, matrix, {key: cost})
+    unit = {key: 1.0} if graph is not None else {}  # networkx: an edge without weight costs 1
+    arcs, vals = arcs_from(tail, head, n, labels, graph, matrix, {key: cost}, unit)
     c = vals[key]
     s = arcs.index(source)
     t = None if target is None else arcs.index(target)

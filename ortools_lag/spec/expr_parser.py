@@ -15,7 +15,7 @@ parameters (or ``inf`` and ``pi``), and calls must name a listed function.
 
 Attribute access, imports, lambdas, comprehensions, strings and every other node are refused, and
 so are names starting with ``__``. Limits: :data:`MAX_CHARS` characters, :data:`MAX_DEPTH`
-levels of nesting and :data:`MAX_NODES` nodes.
+levels of nesting, :data:`MAX_NODES` nodes, and :data:`MAX_ENTRIES` entries in any result.
 
 >>> import numpy as np
 >>> from ortools_lag import Model
@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,6 +57,7 @@ __all__ = [
     "LINEAR_FUNCTIONS",
     "MAX_CHARS",
     "MAX_DEPTH",
+    "MAX_ENTRIES",
     "MAX_NODES",
     "NONLINEAR_FUNCTIONS",
     "RESERVED",
@@ -70,6 +72,7 @@ __all__ = [
 MAX_CHARS = 10_000
 MAX_DEPTH = 100
 MAX_NODES = 5_000
+MAX_ENTRIES = 5_000_000
 
 #: Names with a fixed value.
 CONSTANTS: dict[str, float] = {"inf": float("inf"), "pi": float(np.pi)}
@@ -366,6 +369,15 @@ class _Evaluator:
             return self._power(a, b, node)
         if op == "/" and isinstance(b, Expr):
             raise self.fail("division by an expression is not supported", node)
+        size = _result_size(
+            op,
+            np.shape(a) if not isinstance(a, Expr) else a.shape,
+            np.shape(b) if not isinstance(b, Expr) else b.shape,
+        )
+        if size > MAX_ENTRIES:
+            raise self.fail(
+                f"this {op!r} would make {size} entries (the limit is {MAX_ENTRIES})", node
+            )
         return _apply_binop(op, a, b)
 
     def _power(self, a: Any, b: Any, node: ast.BinOp) -> Any:
@@ -492,6 +504,20 @@ class _Evaluator:
                 node,
             ) from None
         return func(*args)
+
+
+def _result_size(op: str, sa: tuple[int, ...], sb: tuple[int, ...]) -> int:
+    """Entries of ``a op b`` from the operands' shapes, before anything is computed (0 when the
+    shapes do not combine: the operation itself then reports why)."""
+    try:
+        if op == "@":
+            if len(sa) == 0 or len(sb) == 0:
+                return 0
+            outer = (*sa[:-1], *sb[1:]) if len(sb) <= 2 else (*sa[:-1], *sb[:-2], sb[-1])
+            return math.prod(outer)
+        return math.prod(np.broadcast_shapes(sa, sb))
+    except ValueError:
+        return 0
 
 
 def _apply_binop(op: str, a: Any, b: Any) -> Any:

@@ -43,7 +43,7 @@ from ortools_lag.spec.expr_parser import (
     parse_constraint,
     parse_expression,
 )
-from ortools_lag.spec.yaml_positions import Located
+from ortools_lag.spec.yaml_positions import Located, is_readable_file, short_name
 from ortools_lag.spec.yaml_schema import ModelFile, ParameterSpec, VariableSpec
 
 __all__ = ["MAX_DATA_BYTES", "MAX_ENTRIES", "RELAXATION", "build_model", "read_array"]
@@ -64,8 +64,8 @@ def read_array(path: Path, *, delimiter: str = ",", skip_header: int = 0) -> np.
     SpecError
         Missing, oversized or malformed files (naming the file).
     """
-    if not path.is_file():
-        raise SpecError("parameter file not found", file=str(path))
+    if not is_readable_file(path):
+        raise SpecError("parameter file not found", file=short_name(path))
     size = path.stat().st_size
     if size > MAX_DATA_BYTES:
         raise SpecError(
@@ -81,7 +81,15 @@ def read_array(path: Path, *, delimiter: str = ",", skip_header: int = 0) -> np.
         raise SpecError(f"cannot read the array: {exc}", file=str(path)) from None
 
 
+def _holds_bool(value: Any) -> bool:
+    if isinstance(value, list):
+        return any(_holds_bool(v) for v in value)
+    return isinstance(value, bool)
+
+
 def _inline(value: Any) -> np.ndarray:
+    if _holds_bool(value):
+        raise ValueError("expected numbers, found a YAML boolean (true/false): write 1 or 0")
     try:
         arr = np.asarray(value, dtype=float)
     except (ValueError, TypeError):
@@ -121,9 +129,13 @@ def _parameter(doc: Located, p: ParameterSpec, path: Path_, base: Path) -> np.nd
         except ValueError as exc:
             inline = isinstance(doc.data_at(path), dict)
             raise doc.error((*path, "value") if inline else path, str(exc)) from None
-    target = (base / p.file).resolve()
-    if not target.is_file():
-        raise doc.error((*path, "file"), f"parameter file not found: {p.file} ({target})")
+    target = base / p.file
+    if not is_readable_file(target):
+        raise doc.error(
+            (*path, "file"),
+            f"parameter file not found: {short_name(p.file)} ({short_name(target)})",
+        )
+    target = target.resolve()
     return read_array(target, delimiter=p.delimiter, skip_header=p.skip_header)
 
 
@@ -149,11 +161,13 @@ def _shape(doc: Located, v: VariableSpec, params: dict[str, np.ndarray], path: P
                 val = parse_constant(d, Scope(parameters=params))
             except ExpressionError as exc:
                 raise doc.error(where, exc.reason, choices=exc.choices) from None
-            if val.ndim != 0 or val != np.round(val):
+            if val.ndim != 0 or not np.isfinite(val) or val != np.round(val):
                 raise doc.error(where, f"a dimension must be an integer, found {d!r}")
             d = int(val)
         if d < 0:
             raise doc.error(where, f"a dimension must be >= 0, found {d}")
+        if d > MAX_ENTRIES:
+            raise doc.error(where, f"a dimension must be at most {MAX_ENTRIES}, found {d:.3g}")
         out.append(int(d))
     if math.prod(out) > MAX_ENTRIES:
         raise doc.error((*path, "shape"), f"too many variables ({math.prod(out)} > {MAX_ENTRIES})")

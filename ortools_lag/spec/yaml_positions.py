@@ -31,8 +31,10 @@ __all__ = [
     "Located",
     "PositionLoader",
     "format_path",
+    "is_readable_file",
     "parse_value",
     "read_yaml",
+    "short_name",
 ]
 
 MAX_FILE_BYTES = 1_000_000
@@ -42,11 +44,39 @@ Path_ = tuple[str | int, ...]
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def is_readable_file(path: Path) -> bool:
+    """``path.is_file()``, but False (not an ``OSError``) for a name the system refuses.
+
+    >>> is_readable_file(Path("x" * 5000))
+    False
+    """
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # a name too long, or holding a NUL byte
+        return False
+
+
+def short_name(name: object, limit: int = 120) -> str:
+    """``str(name)`` cut to ``limit`` characters for messages (long names say how long).
+
+    >>> short_name("a" * 300, 10)
+    'aaaaaaaaaa...(300 characters)'
+    """
+    text = str(name)
+    return text if len(text) <= limit else f"{text[:limit]}...({len(text)} characters)"
+
+
 def format_path(path: Path_) -> str:
     """``('a', 'b', 1)`` -> ``'a.b[1]'``."""
     out = ""
     for seg in path:
-        out += f"[{seg}]" if isinstance(seg, int) else (f".{seg}" if out else str(seg))
+        if isinstance(seg, int):
+            out += f"[{seg}]"
+            continue
+        text = str(seg)
+        if not text.isprintable():  # a key holding a newline or a control character
+            text = repr(text)
+        out += f".{text}" if out else text
     return out
 
 
@@ -173,8 +203,21 @@ class Located:
                 line=None if mark is None else mark.line + 1,
                 column=None if mark is None else mark.column + 1,
             ) from None
+        except yaml.reader.ReaderError as exc:  # a control character: libyaml gives an offset
+            before = text[: exc.position]
+            line = before.count("\n") + 1
+            column = exc.position - (before.rfind("\n") + 1) + 1
+            char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+            raise SpecError(
+                f"YAML error: character {char!r} (U+{ord(char):04X}) is not allowed "
+                "(control characters cannot appear in YAML text)",
+                file=file,
+                line=line,
+                column=column,
+            ) from None
         except yaml.YAMLError as exc:
-            raise SpecError(f"YAML error: {exc}", file=file) from None
+            one_line = " ".join(str(exc).split())
+            raise SpecError(f"YAML error: {one_line}", file=file) from None
         except SpecError as exc:
             raise SpecError(
                 exc.reason, file=file, line=exc.line, column=exc.column, field=exc.field
@@ -282,8 +325,8 @@ def read_yaml(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) 
         Missing file, oversized file, undecodable text or a YAML syntax error.
     """
     p = Path(path)
-    if not p.is_file():
-        raise SpecError("file not found", file=str(p))
+    if not is_readable_file(p):
+        raise SpecError("file not found", file=short_name(p))
     size = p.stat().st_size
     if size > max_bytes:
         raise SpecError(f"file too large: {size} bytes (the limit is {max_bytes})", file=str(p))
