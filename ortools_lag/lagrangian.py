@@ -40,6 +40,7 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -104,20 +105,46 @@ class DualPoint:
 def relaxed_group_names(model: Model, relax: Iterable[str] | str) -> tuple[str, ...]:
     """The relaxed groups in model order (unknown or repeated names raise ``ModelError``).
 
+    An entry with ``*``, ``?`` or ``[`` is an ``fnmatch`` pattern: it selects every group whose
+    name matches, and every group whose row labels (``model.group_labels``, the row names of an
+    imported file) all match, so ``"cap_*"`` names the group ``cap`` of rows ``cap_1 .. cap_n``.
+    A pattern that selects no group, or matches only some rows of a group (relaxation moves
+    whole groups), raises ``ModelError``.
+
     >>> from ortools_lag import Model
     >>> m = Model(); x = m.var("x", 2); _ = m.add("a", x[0] <= 1); _ = m.add("b", x[1] <= 1)
-    >>> relaxed_group_names(m, ["b", "a"])
-    ('a', 'b')
+    >>> relaxed_group_names(m, ["b", "a"]), relaxed_group_names(m, "*")
+    (('a', 'b'), ('a', 'b'))
     """
     names = (relax,) if isinstance(relax, str) else tuple(relax)
-    bad = [g for g in names if g not in model.groups]
+    pats = [g for g in names if any(ch in g for ch in "*?[")]
+    bad = [g for g in names if g not in model.groups and g not in pats]
     if bad:
         raise ModelError(
             f"cannot relax unknown group(s) {bad} (valid choices: {', '.join(model.groups)})"
         )
     if len(set(names)) != len(names):
         raise ModelError(f"a group is named twice in relax={list(names)}")
-    return tuple(g for g in model.groups if g in names)  # model order
+    chosen = {g for g in names if g in model.groups}
+    for pat in pats:
+        hits = {g for g in model.groups if fnmatchcase(g, pat)}
+        for g, labels in model.group_labels.items():
+            match = [fnmatchcase(str(r), pat) for r in labels]
+            if g not in hits and all(match) and match:
+                hits.add(g)
+            elif g not in hits and any(match):
+                raise ModelError(
+                    f"relax pattern {pat!r} matches only some rows of group {g!r} "
+                    f"({sum(match)} of {len(match)}); a relaxation moves whole groups: "
+                    "import the file with groups={...} to split it"
+                )
+        if not hits:
+            raise ModelError(
+                f"relax pattern {pat!r} matches no group nor all rows of one "
+                f"(valid choices: {', '.join(model.groups)})"
+            )
+        chosen |= hits
+    return tuple(g for g in model.groups if g in chosen)  # model order
 
 
 def _resolve(obj: Model | Problem, relax: Any, oracle: Any, heuristic: Any) -> tuple:

@@ -29,7 +29,15 @@ if TYPE_CHECKING:
 
     from ortools_lag.result import History, Solution
 
-__all__ = ["convergence"]
+__all__ = ["convergence", "unavailable"]
+
+
+def _series(h: History, name: str) -> np.ndarray:
+    """A history column as floats of the history's length (``nan`` where it was not recorded)."""
+    values = np.asarray(getattr(h, name), dtype=float)
+    if values.shape != (len(h),):
+        return np.full(len(h), np.nan)
+    return values
 
 
 def _positive(values: np.ndarray) -> np.ndarray:
@@ -39,38 +47,76 @@ def _positive(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _bounds_panel(ax: Axes, h: History, upper: bool) -> None:
+def _missing(ax: Axes, what: str) -> None:
+    """Say in the panel why it is empty, rather than leave blank axes."""
+    ax.text(0.5, 0.5, what, ha="center", va="center", transform=ax.transAxes, color="0.4")
+
+
+def _bounds_panel(ax: Axes, h: History, upper: bool, solver: str) -> None:
     it = h.iteration
-    ax.plot(it, h.dual_value, ".", color="0.6", ms=3, label="dual value q(λ)")
-    ax.plot(it, h.bound, "-", color="C0", label="best bound")
-    if np.isfinite(h.primal).any():
-        ax.plot(it, h.primal, "-", color="C3", label="best feasible")
-        lo, hi = (h.primal, h.bound) if upper else (h.bound, h.primal)
-        ok = np.isfinite(h.primal) & np.isfinite(h.bound)
-        ax.fill_between(it, lo, hi, where=ok, color="C1", alpha=0.2, label="gap")
+    dual, bound, primal = (_series(h, k) for k in ("dual_value", "bound", "primal"))
+    if np.isfinite(dual).any():
+        ax.plot(it, dual, ".", color="0.6", ms=3, label="dual value q(λ)")
+    if np.isfinite(bound).any():
+        ax.plot(it, bound, "-", color="C0", label="best bound")
+    if np.isfinite(primal).any():
+        ax.plot(it, primal, "-", color="C3", label="best feasible")
+        lo, hi = (primal, bound) if upper else (bound, primal)
+        ok = np.isfinite(primal) & np.isfinite(bound)
+        if ok.any():
+            ax.fill_between(it, lo, hi, where=ok, color="C1", alpha=0.2, label="gap")
     ax.set_title("bounds and gap")
     ax.set_ylabel("objective")
-    ax.legend(loc="best", fontsize="small")
+    if ax.get_lines():
+        ax.legend(loc="best", fontsize="small")
+    else:
+        _missing(ax, f"{solver} recorded no bound and no feasible point")
 
 
-def _log_panel(ax: Axes, it: np.ndarray, values: np.ndarray, title: str, label: str) -> None:
+def _log_panel(
+    ax: Axes, it: np.ndarray, values: np.ndarray, title: str, label: str, solver: str
+) -> None:
     vals = _positive(values)
-    ax.plot(it, vals, "-", color="C2")
-    if np.isfinite(vals).any():
-        ax.set_yscale("log")
     ax.set_title(title)
     ax.set_ylabel(label)
+    if np.isfinite(values).any():
+        ax.plot(it, vals, "-", color="C2")
+    if np.isfinite(vals).any():
+        ax.set_yscale("log")
+    elif np.isfinite(values).any():
+        _missing(ax, "zero at every iteration")
+    else:
+        _missing(ax, f"not recorded by {solver}")
+
+
+def unavailable(solution: Solution) -> str | None:
+    """Why a solution has no convergence figure (``None`` when it has one).
+
+    >>> from ortools_lag import Solution, Status, Termination
+    >>> unavailable(Solution(Status.OPTIMAL, Termination.CONVERGED, solver="highs"))
+    "solver 'highs' records no per-iteration history"
+    """
+    h = solution.history
+    who = repr(solution.solver or "?")
+    if h is None or len(h) == 0:
+        return f"solver {who} records no per-iteration history"
+    if len(h) == 1:
+        return f"solver {who} finished in one iteration: there is no course to draw"
+    return None
 
 
 def convergence(solution: Solution, *, title: str | None = None, **fig_kw: Any) -> Figure:
     """A Figure of a solve's convergence: bounds and gap, step size, violation norm.
 
+    Every panel draws the Solution's own history; a series the solver did not record is said
+    so inside its panel. The last point of the best-feasible line is the reported objective.
+
     Parameters
     ----------
     solution
-        A Solution with a ``history`` (from an iterative solver).
+        A Solution with a ``history`` of two iterations or more (from an iterative solver).
     title
-        The figure's title (default: the solver, status and bound).
+        The figure's title (default: the solver, status, bound and objective).
     **fig_kw
         Passed to ``matplotlib.figure.Figure`` (``figsize``, ``dpi``...).
 
@@ -82,21 +128,33 @@ def convergence(solution: Solution, *, title: str | None = None, **fig_kw: Any) 
     Raises
     ------
     ModelError
-        When the solution has no history.
+        When there is nothing to draw (no history, or one iteration): :func:`unavailable`
+        says why.
     """
     from matplotlib.figure import Figure
 
+    why = unavailable(solution)
+    if why is not None:
+        raise ModelError(f"no convergence figure: {why}")
     h = solution.history
-    if h is None or len(h) == 0:
-        raise ModelError(f"solution of {solution.solver or 'a solver'!r} has no history to plot")
+    assert h is not None
+    solver = solution.solver or "the solver"
     fig_kw.setdefault("figsize", (7.0, 8.0))
     fig = Figure(**fig_kw)
     axes = fig.subplots(3, 1, sharex=True)
-    both = np.isfinite(h.bound) & np.isfinite(h.primal)  # which side the bound is on
-    upper = bool(np.mean(h.bound[both] - h.primal[both]) > 0) if both.any() else False
-    _bounds_panel(axes[0], h, upper)
-    _log_panel(axes[1], h.iteration, h.step, "step size", "step")
-    _log_panel(axes[2], h.iteration, h.violation, "violation of the relaxed constraints", "norm")
+    bound, primal = _series(h, "bound"), _series(h, "primal")
+    both = np.isfinite(bound) & np.isfinite(primal)  # which side the bound is on
+    upper = bool(np.mean(bound[both] - primal[both]) > 0) if both.any() else False
+    _bounds_panel(axes[0], h, upper, solver)
+    _log_panel(axes[1], h.iteration, _series(h, "step"), "step size", "step", solver)
+    _log_panel(
+        axes[2],
+        h.iteration,
+        _series(h, "violation"),
+        "violation of the relaxed constraints",
+        "norm",
+        solver,
+    )
     axes[2].set_xlabel("iteration")
     fig.suptitle(
         title

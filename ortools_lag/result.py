@@ -18,9 +18,12 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ortools_lag.analysis.sensitivity import Ranging
 
 __all__ = ["History", "KKTReport", "Solution", "Status", "Termination"]
 
@@ -49,6 +52,7 @@ class Termination(str, Enum):
 
     CONVERGED = "converged"
     ITERATION_LIMIT = "iteration_limit"
+    NODE_LIMIT = "node_limit"
     TIME_LIMIT = "time_limit"
     GAP_LIMIT = "gap_limit"
     STALLED = "stalled"
@@ -210,6 +214,9 @@ class Solution:
         For infeasible/unbounded LPs: ``{"farkas": {group: y}}`` or ``{"direction": {var: d}}``.
     info
         Further facts (which method produced the bound and the point, options used...).
+    ranging
+        Cost and right-hand-side ranging of an LP, filled only on request
+        (``solve(m, "highs", ranging=True)`` or ``ortools_lag.analysis.ranging``), else ``None``.
     """
 
     status: Status
@@ -229,6 +236,7 @@ class Solution:
     message: str = ""
     ray: Mapping[str, Mapping[str, np.ndarray]] = field(default_factory=dict)
     info: Mapping[str, Any] = field(default_factory=dict)
+    ranging: Ranging | None = None
 
     @property
     def rel_gap(self) -> float:
@@ -245,3 +253,31 @@ class Solution:
         out = {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
         out["rel_gap"] = _plain(self.rel_gap) if math.isfinite(self.gap) else None
         return out
+
+    def _repr_html_(self) -> str:
+        """The solution as a small HTML table (notebooks): status, values, certificate, λ.
+
+        >>> sol = Solution(Status.OPTIMAL, Termination.CONVERGED, 21.0, 21.0, 0.0,
+        ...                multipliers={"m1": np.array(0.75)})
+        >>> "<td>λ m1</td><td>0.75</td>" in sol._repr_html_()
+        True
+        """
+        from html import escape
+
+        rows = [
+            ("status", f"{self.status.value} ({self.termination.value})"),
+            ("solver", self.solver),
+            ("objective", f"{self.objective:.10g}"),
+            ("bound", f"{self.bound:.10g}"),
+            ("gap", f"{self.gap:.10g}"),
+        ]
+        if self.kkt is not None:
+            verdict = "certified" if self.kkt.certified else "not certified"
+            rows.append(("certificate", f"{self.kkt.kind}: {verdict}"))
+        for name, lam in self.multipliers.items():
+            arr = np.asarray(lam, dtype=float).ravel()
+            big = f"{arr.size} rows, max |λ| {np.abs(arr).max():.6g}" if arr.size else "no rows"
+            rows.append((f"λ {name}", f"{arr[0]:.10g}" if arr.size == 1 else big))
+        body = "".join(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in rows)
+        head = "<thead><tr><th>Solution</th><th></th></tr></thead>"
+        return f"<table>{head}<tbody>{body}</tbody></table>"

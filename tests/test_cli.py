@@ -51,7 +51,7 @@ def test_solve_summary(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert "status      optimal (converged)" in out
     assert "objective   21\n" in out and "bound       21  (upper bound)" in out
-    assert "m1       1 row     |λ| 0.75" in out  # hand derivation in the file: u = 0.75
+    assert "m1       1 row      |λ|     0.75" in out  # hand derivation in the file: u = 0.75
     assert "expected    agrees" in out
 
 
@@ -145,7 +145,7 @@ def test_plot_writes_a_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     img = matplotlib.image.imread(png)
     assert img.shape[0] >= 400 and img.shape[1] >= 400  # 7 x 8 inches at 100 dpi
     code, _, err = _run(["solve", REDDY, "--plot", tmp_path / "none.png", "-q"], capsys)
-    assert code == 0 and "no convergence history to plot" in err
+    assert code == 0 and "solver 'highs' records no per-iteration history" in err
     assert not (tmp_path / "none.png").exists()
 
 
@@ -217,19 +217,69 @@ def test_validate_many(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 def test_explain_text_and_latex(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(["explain", CSP_LR], capsys)
     assert code == 0
-    assert "budget: time @ x <= T  [relaxed]" in out
-    assert "c_budget(x) = time @ x - T <= 0" in out
-    assert "c_flow(x) = N @ x - supply = 0" in out
-    assert "L(x, λ) = f(x) + λ_budget · c_budget(x)" in out
-    assert "X = { flow, bounds, domains }" in out
-    assert "λ_flow free" in out and "λ_budget >= 0" in out
-    assert "complementarity" in out and "integer variables" in out
+    assert "budget: time @ x <= T   (1 row, relaxed)" in out
+    assert "c_budget(x) = time @ x - T <= 0" in out and "c_flow(x) = N @ x - supply = 0" in out
+    assert "L(x, λ) = φ(x) + λ_budget · c_budget(x)" in out
+    assert "X: the kept groups flow, the bounds and the domains" in out
+    assert "flow: λ_flow ∈ ℝ^6 free" in out and "budget: λ_budget >= 0" in out
+    assert "budget: λ_budget · c_budget(x) = 0" in out and "Integer variables" in out
     code, out, _ = _run(["explain", REDDY, "--latex", "--relax", "m2"], capsys)
-    assert code == 0 and out.count("\\begin{align*}") == out.count("\\end{align*}") == 4
-    assert "\\max_{x} \\quad & \\mathrm{profit}^\\top x" in out
-    assert "L(x, \\lambda) &= f(x) + \\lambda_{\\mathrm{m2}} \\, c_{\\mathrm{m2}}(x)" in out
+    assert code == 0 and out.count("\\begin{align*}") == out.count("\\end{align*}") == 7
+    assert "\\max \\quad \\mathrm{profit}^\\top x" in out
+    assert "\\varphi(x) = -\\left(\\mathrm{profit}^\\top x\\right)" in out  # not f(x) = f(x)
+    assert "L(x, \\lambda) = \\varphi(x) + \\lambda_{\\mathrm{m2}} \\, c_{\\mathrm{m2}}(x)" in out
+    assert "X: the kept groups m1, the bounds and the domains" in out  # not "bounds, bounds"
     code, _, err = _run(["explain", REDDY, "--relax", "m3"], capsys)
     assert code == 2 and "unknown group(s) ['m3'] to relax (valid choices: m1, m2)" in err
+    code, out, _ = _run(["explain", ROOT / "problems" / "tsp" / "burma14.yaml"], capsys)
+    held = out.split("Held as a minimisation")[1].split("\n\n")[0].splitlines()
+    assert held[1].strip() == "φ(x, f) = c_xᵀx" and len(held) == 7  # never empty
+
+
+def test_summary_wording() -> None:
+    from ortools_lag import Model, Problem, solve
+    from ortools_lag.cli.render import summary
+
+    m = Model("one")
+    x = m.var("x", 2)
+    m.minimize(x.sum())
+    m.add("cover", x[0] + x[1] >= 1)
+    text = summary(Problem(m), solve(m, "highs"))
+    assert "2 variables, 1 constraint in 1 group" in text
+    assert "gap         0 (objective − bound; relative < 1e-9)" in text  # never -0 nor 1e-13
+    assert "Lagrangian dual gap 0)" in text and "-0" not in text
+    assert "cover    1 row      |λ|     1" in text
+
+
+def test_help_lists_every_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(["--help"], capsys)
+    assert code == 0 and "3 internal error" in " ".join(out.split())
+
+
+def test_verbose_internal_error_says_it_once(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib
+
+    cli_main = importlib.import_module("ortools_lag.cli.main")
+
+    def boom(args: object) -> int:
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(cli_main._COMMANDS, "list", boom)
+    code, _, err = _run(["-v", "list"], capsys)
+    assert code == 3 and "Traceback" in err and err.count("RuntimeError: boom") == 1
+
+
+def test_presets_from_any_folder(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    argv = [*CLI, "solve", str(CSP_LR), "--solver", "polyak", "--set", "max_iter=5", "--json", "-"]
+    res = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["solver_options"]["step_rule"] == "polyak"
+    argv = [*CLI, "solve", str(REDDY), "--solver", "gurobi"]
+    res = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert res.returncode == 2 and "polyak)" in res.stderr and "highs-exact" in res.stderr
 
 
 def test_list(capsys: pytest.CaptureFixture[str]) -> None:
@@ -238,6 +288,9 @@ def test_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert "problem kinds" in out and "  model " in out and "  tsp " in out
     assert "solvers" in out and "  highs " in out and "  subgradient " in out
     assert "  polyak " in out and "backends" in out and "highspy" in out
+    solvers = out.split("solvers (--solver NAME)\n")[1].split("\npresets")[0].splitlines()
+    starts = {len(r) - len(r[2:].split("  ", 1)[1].lstrip()) for r in solvers}
+    assert len(starts) == 1  # one column for the family, whatever the name's length
 
 
 # -- the progress bar: on a terminal only, never with --quiet ----------------------------------
@@ -283,6 +336,20 @@ def test_progress_bar_on_a_terminal() -> None:
 def test_no_progress_bar_when_quiet() -> None:
     code, text = _pty_run([*ITERATIVE, "--quiet"])
     assert code == 0 and "solving" not in text and "25/25" not in text and text.strip() == ""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+@pytest.mark.parametrize(
+    ("argv", "final"),
+    [
+        (["solve", str(ROOT / "problems" / "gap" / "gap1_1_min.yaml")], "55/55"),  # a family
+        (["solve", str(CSP_LR)], "6/6"),  # bundle converges at 6 of 500: the bar closes there
+    ],
+)
+def test_progress_bar_of_every_iterative_solver(argv: list[str], final: str) -> None:
+    code, text = _pty_run(argv)
+    assert code == 0, text
+    assert "solving" in text and final in text
 
 
 def test_no_progress_bar_off_a_terminal() -> None:

@@ -40,6 +40,7 @@ NAMES = (
     "held_karp",
     "spin_glass_maxcut",
     "dual_ascent_vs_backend",
+    "gap_three_ways",
 )
 
 
@@ -318,3 +319,25 @@ def test_dual_ascent_vs_backend(runs: Runs) -> None:
     assert num(v, "gap") == pytest.approx(heur - bound, abs=1e-5)
     # the knapsack relaxation is at least as strong as the LP relaxation (Geoffrion 1974)
     assert bound >= _gap_lp_bound(DATA / "gap" / "gap1.txt", 1) - 1e-6
+
+
+def test_gap_three_ways(runs: Runs) -> None:
+    v = runs.values("gap_three_ways")
+    optimum = 261  # OR-Library gap1 problem 1, minimisation (MANIFEST.md)
+    assert v["highs_status"] == "optimal" and num(v, "highs_objective") == optimum
+    # the Lagrangian dual 260 (the Lagrangian-engine issue), reached by bundle and by the
+    # master, and at least the LP relaxation's value (Geoffrion 1974)
+    for key in ("bundle_bound", "dw_bound", "dw_master_value", "dw_certified_bound"):
+        assert num(v, key) == pytest.approx(260.0, abs=1e-6), key
+    assert num(v, "dw_bound") >= _gap_lp_bound(DATA / "gap" / "gap1.txt", 1) - 1e-6
+    # the master's point: the relaxed rows and the capacities hold, its cost is the bound,
+    # and it is fractional (260 < 261: a duality gap)
+    assert num(v, "fractional_cost") == pytest.approx(260.0, abs=1e-6)
+    assert num(v, "relaxed_rows_max_violation") <= 1e-9
+    assert num(v, "capacity_max_excess") <= 1e-9
+    assert num(v, "fractional_jobs") >= 1
+    assert num(v, "dw_point_value") >= optimum and num(v, "bundle_heuristic_value") >= optimum
+    # branch-and-bound closes the gap at the published optimum
+    assert v["bnb_status"] == "optimal"
+    assert num(v, "bnb_objective") == optimum and num(v, "bnb_bound") == optimum
+    assert num(v, "bnb_root_bound") <= 260.0 + 1e-6 and num(v, "bnb_nodes") >= 2

@@ -196,7 +196,8 @@ def test_presets_resolve() -> None:
     spec = resolve_solver("polyak", base=ROOT / "problems")
     assert spec.name == "subgradient" and spec.options["step_rule"] == "polyak"
     assert spec.preset is not None and spec.preset.endswith("polyak.yaml")
-    spec = resolve_solver(str(ROOT / "solvers" / "highs-exact.yaml"), {"threads": 1})
+    exact = ROOT / "ortools_lag" / "presets" / "highs-exact.yaml"
+    spec = resolve_solver(str(exact), {"threads": 1})
     assert spec.name == "highs" and spec.options["threads"] == 1
     assert resolve_solver("highs").options == {}
 
@@ -205,7 +206,7 @@ def test_every_preset_is_valid() -> None:
     from ortools_lag.solvers import registry
     from ortools_lag.solvers.base import parse_options
 
-    presets = sorted((ROOT / "solvers").glob("*.yaml"))
+    presets = sorted((ROOT / "ortools_lag" / "presets").glob("*.yaml"))
     assert {"polyak.yaml", "bundle.yaml", "highs-exact.yaml"} <= {p.name for p in presets}
     for p in presets:
         spec = resolve_solver(str(p))

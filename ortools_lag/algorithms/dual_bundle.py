@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ortools_lag.algorithms.progress import tick
 from ortools_lag.errors import ModelError
 
 __all__ = ["DualTrace", "InvalidPoint", "Oracle", "maximize_dual"]
@@ -63,6 +64,9 @@ class DualTrace:
         ``(k,)`` the length of the step that led to each point (0 for the first).
     seconds
         ``(k,)`` the time of each evaluation since the start.
+    violations
+        ``(k,)`` the norm of the relaxed rows' violation at each point: the supergradient,
+        less its components that push a multiplier past its bound (a slack inequality row).
     termination
         ``"converged"``, ``"stopped"`` (the ``stop`` test held), ``"iteration_limit"`` or
         ``"time_limit"``.
@@ -79,6 +83,7 @@ class DualTrace:
     seconds: np.ndarray
     termination: str
     method: str
+    violations: np.ndarray | None = None
 
     @property
     def iterations(self) -> int:
@@ -89,13 +94,19 @@ class DualTrace:
 class _Recorder:
     """Evaluates the oracle, keeps the best point and the history arrays."""
 
-    def __init__(self, oracle: Oracle, incumbent: Callable[[], float] | None) -> None:
+    def __init__(
+        self,
+        oracle: Oracle,
+        incumbent: Callable[[], float] | None,
+        bounds: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> None:
         self.oracle = oracle
         self.incumbent = incumbent
+        self.bounds = bounds
         self.start = time.perf_counter()
         self.best = -math.inf
         self.best_lam: np.ndarray | None = None
-        self.rows: list[tuple[float, float, float, float, float]] = []
+        self.rows: list[tuple[float, float, float, float, float, float]] = []
 
     def __call__(self, lam: np.ndarray, step: float) -> tuple[float, np.ndarray]:
         value, grad = self.oracle(lam)
@@ -103,11 +114,18 @@ class _Recorder:
         if value > self.best:
             self.best, self.best_lam = value, lam.copy()
         inc = self.incumbent() if self.incumbent is not None else math.inf
-        self.rows.append((value, self.best, inc, step, time.perf_counter() - self.start))
-        return value, np.asarray(grad, dtype=np.float64)
+        g = np.asarray(grad, dtype=np.float64)
+        viol = g
+        if self.bounds is not None:  # a row whose multiplier sits at its bound is not violated
+            lo, hi = self.bounds
+            viol = np.where(((lam <= lo) & (g < 0)) | ((lam >= hi) & (g > 0)), 0.0, g)
+        now = time.perf_counter() - self.start
+        self.rows.append((value, self.best, inc, step, now, float(np.linalg.norm(viol))))
+        tick(len(self.rows), self.best, inc)
+        return value, g
 
     def trace(self, termination: str, method: str) -> DualTrace:
-        arr = np.array(self.rows, dtype=np.float64).reshape(-1, 5)
+        arr = np.array(self.rows, dtype=np.float64).reshape(-1, 6)
         assert self.best_lam is not None
         return DualTrace(
             lam=self.best_lam,
@@ -119,6 +137,7 @@ class _Recorder:
             seconds=arr[:, 4],
             termination=termination,
             method=method,
+            violations=arr[:, 5],
         )
 
 
@@ -332,7 +351,7 @@ def maximize_dual(
         min_alpha=1e-6,
         max_age=max(25, min(2 * lam.size, 60)),
     )
-    rec = _Recorder(oracle, target)
+    rec = _Recorder(oracle, target, (lo, hi))
     if method == "bundle":
         reason = _bundle(rec, lam, (lo, hi), opts)
     elif method == "subgradient":

@@ -40,10 +40,11 @@ none helps.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from ortools_lag.algorithms.progress import tick
 from ortools_lag.errors import ModelError
 
 __all__ = [
@@ -269,6 +270,7 @@ class _Track:
     bests: list[float]
     primals: list[float]
     steps: list[float]
+    violations: list[float] = field(default_factory=list)
 
 
 def _heuristic(f: np.ndarray, c: np.ndarray, relax: UFLRelaxation, track: _Track) -> None:
@@ -347,6 +349,8 @@ def solve_facility_location(
         track.bests.append(track.best)
         track.primals.append(track.objective)
         track.steps.append(step)
+        track.violations.append(float(np.sqrt(norm)))  # assignment rows: equalities
+        tick(len(track.values), track.best, track.objective)
         gap = (track.objective - track.best) / max(abs(track.objective), 1e-300)
         if gap <= gap_tol or alpha < alpha_min or norm == 0:
             break
@@ -365,6 +369,7 @@ def solve_facility_location(
             "best_bound": np.asarray(track.bests),
             "best_primal": np.asarray(track.primals),
             "step": np.asarray(track.steps),
+            "violation": np.asarray(track.violations),
         },
         seconds=time.perf_counter() - start,
     )

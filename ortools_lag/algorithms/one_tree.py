@@ -40,10 +40,11 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from ortools_lag.algorithms.progress import tick
 from ortools_lag.algorithms.tour import (
     check_weights,
     improve_tour,
@@ -297,6 +298,7 @@ class _Ascent:
     bests: list[float]
     steps: list[float]
     primals: list[float]
+    violations: list[float] = field(default_factory=list)
 
 
 def _integral(c: np.ndarray) -> bool:
@@ -314,6 +316,8 @@ def _record(state: _Ascent, tree: OneTree, step: float) -> None:
     state.bests.append(state.best)
     state.steps.append(step)
     state.primals.append(state.target)
+    state.violations.append(float(np.linalg.norm(tree.subgradient)))  # degree rows: equalities
+    tick(len(state.values), state.best, state.target)
 
 
 def held_karp(
@@ -414,6 +418,7 @@ def held_karp(
             "best_bound": np.asarray(state.bests),
             "best_primal": np.asarray(state.primals),
             "step": np.asarray(state.steps),
+            "violation": np.asarray(state.violations),
         },
         converged=bool(
             state.best_tree.is_tour or _round_bound(state.best, integral) >= state.target

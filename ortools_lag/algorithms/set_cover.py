@@ -40,11 +40,12 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 
+from ortools_lag.algorithms.progress import tick
 from ortools_lag.errors import ModelError
 
 __all__ = [
@@ -328,6 +329,7 @@ class _Track:
     bests: list[float]
     primals: list[float]
     steps: list[float]
+    violations: list[float] = field(default_factory=list)
 
 
 def _improve_cover(
@@ -376,6 +378,8 @@ def _ascent(
         track.bests.append(track.best)
         track.primals.append(track.objective)
         track.steps.append(step)
+        track.violations.append(float(np.sqrt(norm)))  # cover rows 1 - A x > 0 with u > 0
+        tick(len(track.values), track.best, track.objective)
         if track.best >= track.objective - 1e-9 * abs(track.objective) or f < opts["f_min"]:
             break
         if norm == 0:
@@ -511,6 +515,7 @@ def solve_set_cover(
             "best_bound": np.asarray(track.bests),
             "best_primal": np.asarray(track.primals),
             "step": np.asarray(track.steps),
+            "violation": np.asarray(track.violations),
         },
         fixed_zero=final.value + final.reduced_costs >= track.objective,
         seconds=time.perf_counter() - start,

@@ -84,9 +84,10 @@ def _solve(args: argparse.Namespace) -> int:
     if bar is not None:
         options["callback"] = bar.callback
         with bar:
-            sol = solve(problem, name, **options)
+            sol = solve(problem, name, ranging=args.ranging, **options)
+            bar.finish(sol)
     else:
-        sol = solve(problem, name, **options)
+        sol = solve(problem, name, ranging=args.ranging, **options)
     if not args.quiet:
         from ortools_lag.cli.render import summary
 
@@ -94,6 +95,8 @@ def _solve(args: argparse.Namespace) -> int:
     _write_results(args, loaded, sol, name, options)
     if args.plot:
         _plot(sol, args.plot, name, show if not args.quiet else (lambda text: None))
+    if args.report:
+        _report(loaded, sol, options, args.report, show if not args.quiet else (lambda text: None))
     if args.check and loaded.expect is not None:
         missed = loaded.expect.check(
             sol.status.value, sol.objective, sol.bound, dict(sol.multipliers)
@@ -162,10 +165,11 @@ def _plot(sol: Any, target: str, solver: str, show: Any) -> None:
     from ortools_lag import plot
     from ortools_lag.errors import SpecError
 
-    if sol.history is None or len(sol.history) == 0:
+    why = plot.unavailable(sol)
+    if why is not None:
         _err(
-            f"warning: no convergence history to plot: solver {solver!r} is not iterative "
-            "(use a dual method: subgradient, bundle, alm)"
+            f"warning: no convergence figure written to {target}: {why} "
+            "(the iterative solvers draw one: subgradient, bundle, alm, held_karp, ...)"
         )
         return
     fig = plot.convergence(sol)
@@ -176,6 +180,30 @@ def _plot(sol: Any, target: str, solver: str, show: Any) -> None:
     finally:
         plt.close(fig)
     show(f"plot        {target}")
+
+
+def _report(loaded: LoadedFile, sol: Any, options: dict[str, Any], target: str, show: Any) -> None:
+    """The HTML report (``--report``), with explain's conditions for the groups relaxed."""
+    from ortools_lag.cli.explain import explain
+    from ortools_lag.errors import OrtoolsLagError
+    from ortools_lag.report import write_report
+
+    relax = options.get("relax")
+    relaxed = [str(g) for g in relax] if isinstance(relax, (list, tuple)) else None
+    try:
+        conditions: str | None = explain(loaded.problem, relaxed, latex=True)
+    except OrtoolsLagError as exc:
+        _err(f"warning: the report has no KKT conditions: {exc}")
+        conditions = None
+    write_report(
+        target,
+        loaded.problem,
+        sol,
+        conditions=conditions,
+        relaxed=relaxed or (),
+        source=str(loaded.path),
+    )
+    show(f"report      {target}")
 
 
 # -- validate, explain, export, list -------------------------------------------------------------
@@ -224,6 +252,19 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _diagnose(args: argparse.Namespace) -> int:
+    import json
+
+    from ortools_lag.cli.diagnose import diagnosis, render
+
+    doc = diagnosis(_load(args).problem)
+    if args.json:
+        _emit(args.json, json.dumps(doc, indent=1, default=str) + "\n")
+    if args.json != "-":
+        print(render(doc))
+    return 0
+
+
 def _list(args: argparse.Namespace) -> int:
     from ortools_lag.cli.render import listing
 
@@ -237,7 +278,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="ortools-lag",
         description="Solve, check and explain optimisation problems written as YAML files "
         "(or MPS); every answer comes with multipliers, a bound and a certificate.",
-        epilog="exit codes: 0 done (infeasible included), 1 --check failed, 2 bad input",
+        epilog="exit codes: 0 done (infeasible included), 1 --check failed, 2 bad input, "
+        "3 internal error (a bug: -v shows where)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress (INFO)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -255,6 +297,8 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("--json", metavar="OUT", help="write the result as JSON ('-': stdout)")
     out.add_argument("--yaml", metavar="OUT", help="write the result as YAML ('-': stdout)")
     p.add_argument("--plot", metavar="PNG", help="save the convergence figure")
+    p.add_argument("--ranging", action="store_true", help="LP: cost and rhs ranging in the result")
+    p.add_argument("--report", metavar="HTML", help="write a self-contained HTML report")
     p.add_argument("--quiet", "-q", action="store_true", help="no summary, no progress bar")
     p.add_argument("--check", action="store_true", help="exit 1 if the file's expect: differs")
     p = sub.add_parser("validate", help="check files without solving")
@@ -271,6 +315,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--mps", required=True, metavar="OUT", help="the MPS file to write")
     p.add_argument("--set", **sets)
     p.add_argument("--quiet", "-q", action="store_true")
+    p = sub.add_parser("diagnose", help="why a model is infeasible: IIS and elastic relaxation")
+    p.add_argument("file", help="problem file (.yaml) or MPS file (.mps, .mps.gz)")
+    p.add_argument("--json", metavar="OUT", help="write the diagnosis as JSON ('-': stdout)")
+    p.add_argument("--set", **sets)
     sub.add_parser("list", help="problem kinds, solvers, presets and installed backends")
     return parser
 
@@ -281,6 +329,7 @@ _COMMANDS = {
     "explain": _explain,
     "export": _export,
     "list": _list,
+    "diagnose": _diagnose,
 }
 
 
@@ -317,10 +366,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err("interrupted")
         return 130
     except Exception as exc:  # a bug: say so in one line (the traceback with --verbose)
-        if args.verbose:
+        if args.verbose:  # where it happened; the message itself once, below
             import traceback
 
-            traceback.print_exc()
+            _err("Traceback (most recent call last):")
+            traceback.print_tb(exc.__traceback__, file=sys.stderr)
         _err(f"internal error: {type(exc).__name__}: {exc} (please report it)")
         return EXIT_INTERNAL
 

@@ -1,9 +1,11 @@
 """The live progress bar of ``ortools-lag solve`` for iterative solvers (rich, on stderr).
 
-The bar feeds on the ``callback`` option of the dual methods: called once per iteration with the
-solver's state, it reads the iteration, the best bound and the best primal value, and shows the
-bound and the gap. It never asks the solver to stop. The CLI shows it only on a terminal and never
-with ``--quiet``.
+The bar feeds on the ``callback`` option that every iterative solver takes: the dual methods'
+loop (subgradient, bundle, alm, ...) and the family solvers (held_karp, gap_lagrangian,
+beasley, ufl_lagrangian, ...) call it once per iteration; it reads the iteration, the best bound
+and the best feasible value, and shows the bound and the gap. It never asks the solver to stop.
+When the run ends before its iteration limit (converged), the bar closes at the final count.
+The CLI shows it only on a terminal and never with ``--quiet``.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class ProgressBar:
         )
         self.task = self.progress.add_task("solving", total=total, bound="—", primal="—", gap="—")
         self.calls = 0
+        self.counts_calls = False
 
     @classmethod
     def for_solver(cls, name: str, options: dict[str, Any]) -> ProgressBar | None:
@@ -83,8 +86,13 @@ class ProgressBar:
 
     def callback(self, state: Any, *args: Any) -> bool:
         """Update the bar from the solver's state; never stops the run."""
+        from ortools_lag.algorithms.progress import Tick
+
         self.calls += 1
+        self.counts_calls = isinstance(state, Tick)  # one tick per iteration
         it = _get(state, "iteration", "k")
+        if self.counts_calls or not math.isfinite(it):  # a family's rounds restart at 1
+            it = self.calls
         bound = _get(state, "best_bound", "bound", "dual_bound")
         primal = _get(state, "objective", "best_primal", "primal")
         gap = _get(state, "gap")
@@ -92,16 +100,24 @@ class ProgressBar:
             gap = primal - bound
         self.progress.update(
             self.task,
-            completed=int(it) if math.isfinite(it) else self.calls,
+            completed=int(it),
             bound=_fmt(bound),
             primal=_fmt(primal),
             gap=_fmt(abs(gap)),
         )
         return False
 
+    def finish(self, solution: Any) -> None:
+        """The last frame: the solution's own bound and objective (after any final polish)."""
+        bound, primal = float(solution.bound), float(solution.objective)
+        gap = abs(primal - bound) if math.isfinite(primal) and math.isfinite(bound) else math.nan
+        self.progress.update(self.task, bound=_fmt(bound), primal=_fmt(primal), gap=_fmt(gap))
+
     def __enter__(self) -> ProgressBar:
         self.progress.start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        done = self.progress.tasks[0].completed
+        self.progress.update(self.task, total=done, completed=done)  # closes at the final count
         self.progress.stop()

@@ -7,7 +7,7 @@ The ``explain`` text and LaTeX are in :mod:`ortools_lag.cli.explain`.
 >>> m.minimize(x.sum()); _ = m.add("cover", x[0] + x[1] >= 1)
 >>> sol = solve(m, "highs")
 >>> print(largest_multipliers(sol, m)[0])
-cover    1 row     |λ| 1            (>= 0)
+cover    1 row      |λ|     1            (>= 0)
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ __all__ = [
     "RESULT_SCHEMA_VERSION",
     "largest_multipliers",
     "listing",
+    "plural",
     "result_document",
     "summary",
 ]
@@ -52,6 +53,7 @@ def largest_multipliers(sol: Solution, problem: Any = None, k: int = 8) -> list[
     ``problem`` (a Problem or a Model) adds each group's sign rule.
     """
     rows = []
+    width = max([8, *(len(str(name)) for name in sol.multipliers)])
     model = getattr(problem, "model", problem)
     groups = model.groups if model is not None else {}
     for name, lam in sol.multipliers.items():
@@ -63,9 +65,9 @@ def largest_multipliers(sol: Solution, problem: Any = None, k: int = 8) -> list[
         at = tuple(int(j) for j in np.unravel_index(i, arr.shape)) if arr.ndim else None
         where = "" if at is None else f"at {at[0] if len(at) == 1 else at}"
         sense = groups[name].sense if name in groups else ""
-        size = f"{arr.size} row" + ("s" if arr.size != 1 else "")
-        label = "max |λ|" if arr.size > 1 else "|λ|"
-        line = f"{name:<8} {size:<9} {label} {_num(float(flat[i])):<12} {where:<9} "
+        size = plural(arr.size, "row")
+        label = "max |λ|" if arr.size > 1 else "|λ|    "
+        line = f"{name:<{width}} {size:<10} {label} {_num(float(flat[i])):<12} {where:<9} "
         rows.append((float(flat[i]) if np.isfinite(flat[i]) else -1.0, line + _sign_note(sense)))
     rows.sort(key=lambda r: -r[0])
     out = [r[1].rstrip() for r in rows[:k]]
@@ -89,22 +91,53 @@ def _status_line(sol: Solution) -> str:
     return text
 
 
+def plural(count: int, noun: str) -> str:
+    """``1 constraint``, ``2 constraints``: a count and its noun.
+
+    >>> plural(1, "group"), plural(3, "group")
+    ('1 group', '3 groups')
+    """
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def _residual(value: float) -> str:
+    """A relative residual: two digits, and 0 below 1e-12 (round-off, never ``-0``)."""
+    return "0" if abs(value) < 1e-12 else f"{value:.2g}"
+
+
+def _gap(sol: Solution) -> str:
+    """``objective − bound`` and its relative size; round-off below 1e-9 relative shows as 0."""
+    if not math.isfinite(sol.gap):
+        return "n/a"
+    rel = sol.rel_gap
+    if abs(rel) < 1e-9:
+        return "0 (objective − bound; relative < 1e-9)"
+    return f"{_num(sol.gap)} (objective − bound; relative {rel:.3g})"
+
+
+#: The certificate's residuals as the summary names them (one label for each kind of gap:
+#: ``gap`` is objective − bound, ``Lagrangian dual gap`` the certificate's relative
+#: ``|objective − q(λ)| / (1 + |objective|)`` at the reported multipliers).
+_RESIDUALS = (
+    ("primal", "primal_residual"),
+    ("stationarity", "stationarity"),
+    ("complementarity", "complementarity"),
+    ("Lagrangian dual gap", "duality_gap"),
+)
+
+
 def _certificate(sol: Solution) -> str:
     rep = sol.kkt
     if rep is None:
         return "none"
     verdict = "certified" if rep.certified else "not certified"
     parts = [
-        f"{name} {getattr(rep, attr):.2g}"
-        for name, attr in (
-            ("primal", "primal_residual"),
-            ("stationarity", "stationarity"),
-            ("complementarity", "complementarity"),
-            ("gap", "duality_gap"),
-        )
+        f"{name} {_residual(getattr(rep, attr))}"
+        for name, attr in _RESIDUALS
         if math.isfinite(getattr(rep, attr))
     ]
-    return f"{rep.kind}: {verdict}" + (f" ({', '.join(parts)})" if parts else "")
+    rel = f" (relative residuals: {', '.join(parts)})" if parts else ""
+    return f"{rep.kind}: {verdict}{rel}"
 
 
 def summary(
@@ -118,21 +151,21 @@ def summary(
     m = problem.model
     name = problem.metadata.get("name", m.name)
     head = f"{name} ({problem.kind}{', ' + file if file else ''}): {m.sense}, "
-    head += f"{m.n} variables, {m.m} constraints in {len(m.groups)} groups"
+    head += f"{plural(m.n, 'variable')}, {plural(m.m, 'constraint')} in "
+    head += plural(len(m.groups), "group")
     lines = [
         f"problem     {head}",
         f"solver      {sol.solver}",
         f"status      {_status_line(sol)}",
     ]
     if sol.ok or math.isfinite(sol.bound):
-        rel = f" (relative {sol.rel_gap + 0.0:.3g})" if math.isfinite(sol.gap) else ""
         lines += [
             f"objective   {_num(sol.objective)}",
             f"bound       {_num(sol.bound)}"
             + ("  (upper bound)" if m.sense == "max" else "  (lower bound)"),
-            f"gap         {_num(sol.gap)}{rel}",
+            f"gap         {_gap(sol)}",
         ]
-    its = f", {sol.iterations} iterations" if sol.iterations else ""
+    its = f", {plural(sol.iterations, 'iteration')}" if sol.iterations else ""
     lines.append(f"time        {sol.seconds:.3g} s{its}")
     lines.append(f"certificate {_certificate(sol)}")
     mults = largest_multipliers(sol, problem)
@@ -260,41 +293,58 @@ def _fields(kind: str) -> str:
     return "; ".join(parts) + "  (? optional)"
 
 
+def _table(rows: list[tuple[str, ...]], indent: str = "  ") -> list[str]:
+    """Rows of cells aligned in columns (each column as wide as its widest cell)."""
+    if not rows:
+        return []
+    widths = [max(len(r[i]) for r in rows if i < len(r)) for i in range(max(map(len, rows)))]
+    return [indent + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+
+
 def listing() -> str:
     """``ortools-lag list``: problem kinds, solvers, presets and installed backends."""
     from ortools_lag import problems
     from ortools_lag.solvers import registry
-    from ortools_lag.spec.loader import preset_names, resolve_solver
+    from ortools_lag.spec.loader import PRESET_DIR, preset_names, resolve_solver
 
-    lines = ["problem kinds (kind: in a YAML file)"]
+    kinds: list[tuple[str, ...]] = []
+    fields: dict[int, str] = {}
     for kind in problems.kinds():
         state = (
             "built in"
             if kind in problems.BUILTIN
             else ("installed" if problems.installed(kind) else "planned")
         )
-        lines.append(f"  {kind:<18} {state:<10} {problems.describe(kind)}")
+        kinds.append((kind, state, problems.describe(kind)))
         if state == "installed":
-            lines.append(f"  {'':<18} {'':<10} {_fields(kind)}")
-    lines.append("solvers (--solver NAME)")
+            fields[len(kinds) - 1] = _fields(kind)
+    lines = ["problem kinds (kind: in a YAML file)"]
+    table = _table(kinds)
+    pad = " " * (2 + max(len(k[0]) for k in kinds) + 2 + max(len(k[1]) for k in kinds) + 2)
+    for i, row in enumerate(table):
+        lines.append(row)
+        if i in fields:
+            lines.append(pad + fields[i])
+    solvers: list[tuple[str, ...]] = []
     for name, reason in registry.available().items():
-        family, desc = "", ""
         if reason is None:
             impl = registry.get(name)
-            family, desc = impl.family, impl.description or "available"
-        lines.append(f"  {name:<12} {family:<12} {desc if reason is None else reason}")
-    presets = preset_names()
-    lines.append("presets (--solver PRESET, from the solvers/ folder)")
-    for p in presets:
+            solvers.append((name, impl.family or "-", impl.description or "available"))
+        else:
+            solvers.append((name, "-", reason))
+    lines.append("solvers (--solver NAME)")
+    lines += _table(solvers)
+    presets: list[tuple[str, ...]] = []
+    for p in preset_names():
         try:
             spec = resolve_solver(p, preset=True)
-            lines.append(f"  {p:<18} {spec.name}: {spec.options}")
+            where = "" if Path(spec.preset or "").parent == PRESET_DIR else f"  ({spec.preset})"
+            opts = ", ".join(f"{k}={v}" for k, v in spec.options.items())
+            presets.append((p, spec.name, opts + where))
         except Exception as exc:
-            lines.append(f"  {p:<18} invalid: {exc}")
-    if not presets:
-        lines.append("  (no solvers/ folder here or above)")
+            presets.append((p, "invalid", str(exc)))
+    lines.append("presets (--solver PRESET; shipped in ortools_lag/presets, or ./solvers)")
+    lines += _table(presets)
     lines.append("backends")
-    for pkg in _BACKENDS:
-        version = _installed(pkg)
-        lines.append(f"  {pkg:<12} {version or 'not installed'}")
+    lines += _table([(pkg, _installed(pkg) or "not installed") for pkg in _BACKENDS])
     return "\n".join(lines)

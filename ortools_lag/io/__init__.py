@@ -2,6 +2,12 @@
 
 - :mod:`.mps`: MPS files (free and fixed, gzip too) into a :class:`~ortools_lag.model.Model`
   (:func:`read_mps`);
+- bringing your own model: :mod:`.lp_format` (CPLEX LP files read and written through HiGHS,
+  :func:`read_lp`, :func:`write_lp`, and :func:`read_model` for MPS or LP by suffix) with
+  :mod:`.row_groups` (rows grouped by name), :mod:`.pyomo_import` (:func:`from_pyomo`, Pyomo
+  duals back) and :mod:`.cvxpy_import` (:func:`from_cvxpy`). They live here, not as ``Model``
+  class methods, because the model layer imports no file format (the layer contracts in
+  ``pyproject.toml``); Pyomo and cvxpy are imported only when these functions run;
 - instance formats, each returning plain data that a problem family builds from:
   :mod:`.tsplib` (TSPLIB), :mod:`.dimacs` (DIMACS shortest path, min-cost flow, max flow),
   :mod:`.gap`, :mod:`.mknap`, :mod:`.scp`, :mod:`.ufl`, :mod:`.rcsp` (OR-Library),
@@ -13,6 +19,19 @@ These modules know no problem family and no solver: ``problems.<kind>.read(path)
 parser of its format. A new format is a module here.
 """
 
+from ortools_lag.io.cvxpy_import import cvxpy_duals, from_cvxpy
+from ortools_lag.io.lp_format import read_lp, read_model, write_lp
 from ortools_lag.io.mps import read_mps
+from ortools_lag.io.pyomo_import import from_pyomo, pyomo_duals, write_duals
 
-__all__ = ["read_mps"]
+__all__ = [
+    "cvxpy_duals",
+    "from_cvxpy",
+    "from_pyomo",
+    "pyomo_duals",
+    "read_lp",
+    "read_model",
+    "read_mps",
+    "write_duals",
+    "write_lp",
+]

@@ -60,7 +60,7 @@ and heuristic; ``highs`` solves the Model as a MIP.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -71,7 +71,7 @@ from pydantic import Field
 
 from ortools_lag.algorithms.csp import CSPData, csp_data, csp_lagrangian, solve_csp
 from ortools_lag.algorithms.dual_bundle import InvalidPoint
-from ortools_lag.errors import ModelError
+from ortools_lag.errors import ModelError, NotSupportedError
 from ortools_lag.io.rcsp import read_rcsp
 from ortools_lag.model import Model
 from ortools_lag.problem import Problem, Relaxation
@@ -299,21 +299,138 @@ def point_of_path(fd: CSPFamilyData, arcs: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
+def _topological_positions(d: CSPData) -> np.ndarray:
+    """Each vertex's position in a topological order of an acyclic graph."""
+    import networkx as nx
+
+    g = nx.DiGraph()
+    g.add_nodes_from(range(d.n))
+    g.add_edges_from(zip(d.tails.tolist(), d.heads.tolist(), strict=True))
+    pos = np.empty(d.n, dtype=np.int64)
+    pos[np.fromiter(nx.topological_sort(g), dtype=np.int64, count=d.n)] = np.arange(d.n)
+    return pos
+
+
+def _dag_bans(d: CSPData, pos: np.ndarray, forced: np.ndarray) -> np.ndarray:
+    """The arcs no path through every ``forced`` arc of an acyclic graph can use.
+
+    A path visits vertices in increasing topological position, so it takes the forced arc
+    ``(u, v)`` exactly when it uses no other arc out of ``u`` or into ``v`` and no arc that jumps
+    over the position of ``u`` or of ``v`` (provided the source comes before ``u`` and ``v``
+    before the target, which the caller checks on the path found).
+    """
+    arcs = np.arange(d.tails.size)[:, None]
+    pt, ph = pos[d.tails][:, None], pos[d.heads][:, None]
+    u, v = d.tails[forced][None, :], d.heads[forced][None, :]
+    pu, pv = pos[u], pos[v]
+    other = arcs != forced[None, :]
+    ban = (
+        ((pt < pu) & (ph > pu))
+        | ((pt < pv) & (ph > pv))
+        | (other & (d.tails[:, None] == u))
+        | (other & (d.heads[:, None] == v))
+    )
+    return np.asarray(ban.any(axis=1))
+
+
+def _flow_lp(
+    d: CSPData, both: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> tuple[dict[str, np.ndarray], float]:
+    """The kept rows (flow conservation, ``lo <= x <= hi``) as a min-cost flow LP.
+
+    The node-arc incidence matrix is totally unimodular, so HiGHS's simplex vertex is a 0/1
+    point: a path and arc-disjoint cycles through the forced arcs (or a negative cycle).
+    """
+    from scipy.optimize import linprog
+
+    k = d.num_resources
+    mu, nu = both[:k], both[k:]
+    w = d.cost + d.resources @ (mu - nu)
+    const = float((mu - nu) @ d.base - mu @ d.upper + nu @ d.lower)
+    supply = np.zeros(d.n)
+    supply[d.source], supply[d.target] = 1.0, -1.0
+    scale = max(1.0, float(np.abs(w).max(initial=0.0)))  # huge multipliers: HiGHS's range
+    res = linprog(
+        w / scale,
+        A_eq=incidence(d.n, d.tails, d.heads),
+        b_eq=supply,
+        bounds=np.c_[lo, hi],
+        method="highs-ds",
+        options={"presolve": False},
+    )
+    if res.status == 2:
+        return {"x": np.where(lo > 0.5, 1.0, 0.0)}, math.inf
+    if res.status != 0 or res.x is None:
+        raise NotSupportedError(f"HiGHS gave no minimum-cost flow of the kept rows: {res.message}")
+    x = np.round(res.x)
+    if np.abs(res.x - x).max(initial=0.0) > 1e-6:
+        raise NotSupportedError("HiGHS's flow vertex is not integral (numerical trouble)")
+    return {"x": x}, float(w @ x) + const
+
+
 def _oracle(fd: CSPFamilyData, model: Model) -> Any:
+    """The relaxed problem, also under branching bounds ``bounds={"x": (lo, hi)}``.
+
+    Banned arcs (``hi == 0``) get an infinite length. Forced arcs (``lo == 1``) on an acyclic
+    graph ban the arcs that avoid them (:func:`_dag_bans`): still one shortest path, exact since
+    every 0/1 flow of an acyclic graph is a path. On a graph with cycles the kept rows with forced
+    arcs (or a negative Lagrangian cycle) are a min-cost flow LP (:func:`_flow_lp`); with the MTZ
+    rows kept, the engine's HiGHS MIP.
+    """
     d = fd.instance
     fallback: list[Any] = []
+    pos = _topological_positions(d) if d.acyclic else None
+    no_arcs = np.zeros(0, dtype=np.int64)
 
-    def oracle(lam: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], float]:
+    def engine(lam: Mapping[str, np.ndarray], bounds: Any) -> tuple[dict[str, np.ndarray], float]:
+        """The kept rows by the engine's HiGHS solve (``lb``/``ub``: the branching bounds)."""
+        from ortools_lag.lagrangian import Lagrangian
+
+        key = None
+        if bounds is not None:
+            key = tuple(
+                (k, np.asarray(lo).tobytes(), np.asarray(hi).tobytes())
+                for k, (lo, hi) in sorted(bounds.items())
+            )
+        if not fallback or fallback[0][0] != key:
+            lag = Lagrangian(model, relax=RELAXED)
+            if bounds is not None:
+                lag.lb = model.join({k: np.asarray(v[0]) for k, v in bounds.items()})
+                lag.ub = model.join({k: np.asarray(v[1]) for k, v in bounds.items()})
+            fallback[:] = [(key, lag)]
+        lag = fallback[0][1]
+        pt = lag.evaluate(lag.join(dict(lam)))
+        if pt.status not in ("optimal", "infeasible"):
+            raise NotSupportedError(f"HiGHS gave no minimiser of the kept rows ({pt.status})")
+        return model.split(pt.x), float(pt.value)
+
+    def oracle(
+        lam: Mapping[str, np.ndarray], bounds: Mapping[str, tuple[Any, Any]] | None = None
+    ) -> tuple[dict[str, np.ndarray], float]:
         both = np.r_[np.ravel(lam["upper"]), np.ravel(lam["lower"])]
+        inst, forced = d, no_arcs
+        lo = np.zeros(d.tails.size)
+        hi = np.where((d.heads == d.source) | (d.tails == d.target), 0.0, 1.0)
+        if bounds is not None:
+            lo, hi = (np.asarray(v, dtype=np.float64).reshape(-1) for v in bounds["x"])
+            forced = np.flatnonzero(lo > 0.5)
+            banned = hi < 0.5
+            if forced.size and pos is None:
+                return engine(lam, bounds) if fd.ordered else _flow_lp(d, both, lo, hi)
+            if forced.size:
+                assert pos is not None
+                banned = banned | _dag_bans(d, pos, forced)
+            inst = replace(d, cost=np.where(banned, np.inf, d.cost))
         try:
-            r = csp_lagrangian(d, both)
-        except InvalidPoint:  # a negative Lagrangian cycle: the kept MTZ rows need a MIP
-            from ortools_lag.lagrangian import Lagrangian
-
-            if not fallback:
-                fallback.append(Lagrangian(model, relax=RELAXED))
-            pt = fallback[0].evaluate(fallback[0].join(dict(lam)))
-            return model.split(pt.x), float(pt.value)
+            r = csp_lagrangian(inst, both)
+        except InvalidPoint:  # a negative Lagrangian cycle
+            if fd.ordered:  # the kept MTZ rows need a MIP
+                return engine(lam, bounds)
+            return _flow_lp(d, both, lo, hi)
+        except ModelError:  # the target cannot be reached
+            return point_of_path(fd, no_arcs), math.inf
+        if forced.size and not np.isin(forced, r.arcs).all():  # a forced arc off every path
+            return point_of_path(fd, r.arcs), math.inf
         return point_of_path(fd, r.arcs), r.value
 
     return oracle

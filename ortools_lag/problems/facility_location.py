@@ -49,6 +49,7 @@ re-evaluated by HiGHS on the kept part (``link``, binary; its LP is integral) at
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -231,12 +232,37 @@ def _problem(data: FacilityLocationData) -> Problem:
 
 
 def _oracle(data: FacilityLocationData) -> Any:
-    def oracle(lam: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], float]:
+    def oracle(
+        lam: Mapping[str, np.ndarray], bounds: Mapping[str, tuple[Any, Any]] | None = None
+    ) -> tuple[dict[str, np.ndarray], float]:
         lj = np.asarray(lam["assign"], dtype=np.float64).reshape(-1)
+        if bounds is not None:
+            return _bounded_oracle(data, lj, bounds)
         r = lagrangian_oracle(data.fixed_costs, data.costs, lj)
         return {"y": r.open.astype(np.float64), "x": r.x.astype(np.float64)}, r.value
 
     return oracle
+
+
+def _bounded_oracle(
+    data: FacilityLocationData, lj: np.ndarray, bounds: Mapping[str, tuple[Any, Any]]
+) -> tuple[dict[str, np.ndarray], float]:
+    """The relaxed problem with fixed ``y_i`` and ``x_ij`` (branching bounds): an open facility
+    pays ``f_i``, its forced customers and every free one of negative reduced cost; a facility
+    with a forced customer must open; value ``+inf`` when a closed one has a forced customer."""
+    shape = data.costs.shape
+    y_lo, y_hi = (np.asarray(v).reshape(-1) > 0.5 for v in bounds["y"])
+    x_lo, x_hi = (np.asarray(v).reshape(shape) > 0.5 for v in bounds["x"])
+    red = data.costs + lj[None, :]
+    take = x_lo | (x_hi & (red < 0))
+    terms = data.fixed_costs + np.where(take, red, 0.0).sum(axis=1)
+    must = y_lo | x_lo.any(axis=1)
+    is_open = must | (y_hi & (terms < 0))
+    x = take & is_open[:, None]
+    point = {"y": is_open.astype(np.float64), "x": x.astype(np.float64)}
+    if np.any(must & ~y_hi):
+        return point, math.inf
+    return point, float(terms[is_open].sum() - lj.sum())
 
 
 def _heuristic(data: FacilityLocationData) -> Any:

@@ -51,6 +51,7 @@ MIP.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -70,6 +71,9 @@ from ortools_lag.solvers.dual.lagrangian_heuristic import LagrangianHeuristicOpt
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    #: Branching bounds an oracle may take: ``(lb, ub)`` arrays by variable name.
+    _Bounds = Mapping[str, tuple[np.ndarray, np.ndarray]]
 
 __all__ = ["GAPAnswer", "GAPData", "GAPOptions", "GAPSolver", "build", "decode", "read"]
 
@@ -242,10 +246,19 @@ def _assignment_oracle(data: GAPData) -> Any:
     batch = KnapsackBatch(data.weight, data.capacity)
     c = data.min_cost
 
-    def oracle(lam: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], float]:
+    def oracle(
+        lam: Mapping[str, np.ndarray], bounds: _Bounds | None = None
+    ) -> tuple[dict[str, np.ndarray], float]:
         lj = np.asarray(lam["assignment"], dtype=np.float64).reshape(-1)
         reduced = c + lj[None, :]
-        x = batch.solve(-reduced).x
+        gain = -reduced
+        if bounds is not None:  # fixings by value: out never pays, forced outweighs the rest
+            lo, hi = (np.asarray(v).reshape(c.shape) for v in bounds["x"])
+            big = 1.0 + np.abs(gain).sum()
+            gain = np.where(hi < 0.5, -1.0, np.where(lo > 0.5, big, gain))
+        x = batch.solve(gain).x
+        if bounds is not None and (np.any(x & (hi < 0.5)) or np.any(~x & (lo > 0.5))):
+            return {"x": x.astype(np.float64)}, math.inf  # the forced jobs do not fit
         return {"x": x.astype(np.float64)}, float(reduced[x].sum() - lj.sum())
 
     return oracle
@@ -255,9 +268,19 @@ def _capacity_oracle(data: GAPData) -> Any:
     c, a, b = data.min_cost, data.weight, data.capacity
     jobs = np.arange(c.shape[1])
 
-    def oracle(lam: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], float]:
+    def oracle(
+        lam: Mapping[str, np.ndarray], bounds: _Bounds | None = None
+    ) -> tuple[dict[str, np.ndarray], float]:
         mu = np.asarray(lam["capacity"], dtype=np.float64).reshape(-1)
         reduced = c + mu[:, None] * a
+        if bounds is not None:  # a job fixed to an agent, or kept from it
+            lo, hi = (np.asarray(v).reshape(c.shape) for v in bounds["x"])
+            forced = lo > 0.5
+            one = forced.sum(axis=0) == 1
+            allowed = np.where(forced.any(axis=0), forced & one, hi > 0.5)
+            if not np.all(allowed.any(axis=0)):
+                return {"x": np.zeros(c.shape)}, math.inf
+            reduced = np.where(allowed, reduced, np.inf)
         best = np.argmin(reduced, axis=0)
         x = np.zeros(c.shape)
         x[best, jobs] = 1.0

@@ -223,10 +223,17 @@ def _problem(data: KnapsackData) -> Problem:
 
 
 def _oracle(data: KnapsackData) -> Any:
-    def oracle(lam: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], float]:
+    def oracle(
+        lam: Mapping[str, np.ndarray], bounds: Mapping[str, tuple[Any, Any]] | None = None
+    ) -> tuple[dict[str, np.ndarray], float]:
         mu = np.asarray(lam["capacity"], dtype=np.float64).reshape(-1)
         r = mknap_lagrangian(data.profit, data.weight, data.capacity, mu)
-        return {"x": r.x.astype(np.float64)}, r.value
+        if bounds is None:
+            return {"x": r.x.astype(np.float64)}, r.value
+        lo, hi = (np.asarray(v).reshape(-1) for v in bounds["x"])  # fixed items: their value
+        x = np.where(hi < 0.5, False, np.where(lo > 0.5, True, r.x))
+        reduced = data.profit - mu @ data.weight
+        return {"x": x.astype(np.float64)}, -(float(mu @ data.capacity) + float(reduced[x].sum()))
 
     return oracle
 

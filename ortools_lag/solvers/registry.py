@@ -27,6 +27,7 @@ REGISTRY: dict[str, str] = {
     # our own dual and primal-dual methods
     "subgradient": "ortools_lag.solvers.dual.subgradient:SubgradientSolver",
     "bundle": "ortools_lag.solvers.dual.bundle:BundleSolver",
+    "dantzig_wolfe": "ortools_lag.solvers.column_generation.solver:DantzigWolfeSolver",
     "alm": "ortools_lag.solvers.nn.fullspace:FullspaceAlmSolver",
     "admm": "ortools_lag.solvers.dual.admm:AdmmSolver",
     "adjoint": "ortools_lag.solvers.nn.adjoint:AdjointSolver",
@@ -47,6 +48,8 @@ REGISTRY: dict[str, str] = {
     "mknap_lagrangian": "ortools_lag.problems.knapsack:MKnapSolver",
     "gap_lagrangian": "ortools_lag.problems.gap:GAPSolver",
     "maxcut_sdp": "ortools_lag.problems.maxcut:MaxCutSolver",
+    # branch-and-bound on Lagrangian bounds (issue 19)
+    "lagrangian_bnb": "ortools_lag.solvers.branch_and_bound.solver:LagrangianBnBSolver",
 }
 
 

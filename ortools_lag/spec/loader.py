@@ -28,7 +28,13 @@ from ortools_lag import problems as kinds_registry
 from ortools_lag.errors import OrtoolsLagError, SpecError
 from ortools_lag.problem import Problem
 from ortools_lag.spec.yaml_model import build_model
-from ortools_lag.spec.yaml_positions import Located, parse_value, read_yaml
+from ortools_lag.spec.yaml_positions import (
+    Located,
+    is_readable_file,
+    parse_value,
+    read_yaml,
+    short_name,
+)
 from ortools_lag.spec.yaml_schema import (
     SCHEMA_VERSION,
     ExpectSpec,
@@ -154,10 +160,10 @@ def _build_library(doc: Located, spec: LibraryFile, base: Path) -> Problem:
     from ortools_lag.model import Model
 
     kind = spec.kind
-    if kind == "mps":
-        from ortools_lag.io.mps import read_mps
+    if kind == "mps":  # an MPS or LP file, by its suffix
+        from ortools_lag.io.lp_format import read_model
 
-        read: Any = read_mps
+        read: Any = read_model
         build: Any = None
     else:
         try:
@@ -168,9 +174,13 @@ def _build_library(doc: Located, spec: LibraryFile, base: Path) -> Problem:
     if spec.instance is not None:
         if read is None:
             raise doc.error(("instance",), f"kind {kind!r} has no file reader: give 'data'")
-        path = (base / spec.instance).resolve()
-        if not path.is_file():
-            raise doc.error(("instance",), f"instance file not found: {spec.instance} ({path})")
+        path = base / spec.instance
+        if not is_readable_file(path):
+            raise doc.error(
+                ("instance",),
+                f"instance file not found: {short_name(spec.instance)} ({short_name(path)})",
+            )
+        path = path.resolve()
         kwargs = _bind(doc, kind, read, spec.options, ("options",), skip_first=True)
         where: tuple[str | int, ...] = ("instance",)
         result = _call(doc, where, read, path, **kwargs)
@@ -192,7 +202,24 @@ def _build_library(doc: Located, spec: LibraryFile, base: Path) -> Problem:
                 choices=list(result.relaxations),
             )
         result = dataclasses.replace(result, default_relaxation=spec.relaxation)
+    if spec.relax is not None:
+        result = _relax_plan(doc, result, spec.relax)
     return result
+
+
+def _relax_plan(doc: Located, result: Problem, relax: list[str]) -> Problem:
+    """The plan ``relax`` of the groups that names or patterns select, made the default."""
+    from ortools_lag.errors import ModelError
+    from ortools_lag.lagrangian import relaxed_group_names
+    from ortools_lag.problem import Relaxation
+
+    try:
+        names = relaxed_group_names(result.model, relax)
+    except ModelError as exc:
+        raise doc.error(("relax",), str(exc)) from None
+    plan = Relaxation(relax=names, description=f"the groups selected by relax: {relax}")
+    plans = {**result.relaxations, "relax": plan}
+    return dataclasses.replace(result, relaxations=plans, default_relaxation="relax")
 
 
 def _bind(
@@ -220,8 +247,13 @@ def _call(doc: Located, where: tuple[str | int, ...], fn: Any, *args: Any, **kwa
 
 
 # -- solvers -----------------------------------------------------------------------------------
+#: The presets shipped with the package (``ortools-lag list`` shows them).
+PRESET_DIR = Path(__file__).resolve().parents[1] / "presets"
+
+
 def _preset_dirs(base: Path | None) -> list[Path]:
-    """``solvers/`` folders beside the file and in its ancestors, then in the current folder's."""
+    """Presets: ``solvers/`` folders beside the file, its ancestors and the current folder's
+    (a user's own presets, which win), then the package's ``ortools_lag/presets``."""
     starts = [base] if base is not None else []
     starts.append(Path.cwd())
     out: list[Path] = []
@@ -229,11 +261,15 @@ def _preset_dirs(base: Path | None) -> list[Path]:
         for d in [start, *start.parents]:
             if (d / "solvers").is_dir() and d / "solvers" not in out:
                 out.append(d / "solvers")
-    return out
+    return [*out, PRESET_DIR]
 
 
 def preset_names(base: Path | None = None) -> list[str]:
-    """Names of the presets found in the ``solvers/`` folders near ``base``."""
+    """Names of the presets: the package's and those of ``solvers/`` folders near ``base``.
+
+    >>> {"polyak", "bundle", "highs-exact"} <= set(preset_names())
+    True
+    """
     return sorted({p.stem for d in _preset_dirs(base) for p in d.glob("*.yaml")})
 
 
@@ -242,7 +278,7 @@ def _find_preset(value: str, base: Path | None) -> Path | None:
     if not cands:
         cands = [(base or Path.cwd()) / value, Path.cwd() / value]
         cands += [d / f"{value}.yaml" for d in _preset_dirs(base)]
-    return next((c for c in cands if c.is_file()), None)
+    return next((c for c in cands if is_readable_file(c)), None)
 
 
 def _load_preset(path: Path) -> PresetFile:
@@ -288,6 +324,7 @@ def resolve_solver(
     if path is None:
         choices = [*preset_names(base)] if preset else ["auto", *registry.names()]
         choices += [] if preset else preset_names(base)
+        choices = list(dict.fromkeys(choices))  # a preset may share a solver's name
         what = "preset" if preset else "solver or preset"
         raise SpecError(f"unknown {what} {value!r}", field="solver", choices=choices)
     spec = _load_preset(path)

@@ -141,7 +141,7 @@ class ConstraintSpec(_Strict):
 
 
 class SolverSection(_Strict):
-    """The solver: a registered ``name`` or a ``preset`` (file or name in ``solvers/``).
+    """The solver: a registered ``name`` or a ``preset`` (a file or a preset name).
 
     ``options`` are validated by the solver's own options schema; with a preset they are
     applied on top of the preset's options.
@@ -269,12 +269,15 @@ class ModelFile(FileBase):
 
 
 class LibraryFile(FileBase):
-    """A library kind (or ``mps``): ``instance`` + ``options``, or inline ``data``."""
+    """A library kind (or ``mps``: an MPS or LP file): ``instance`` + ``options``, or inline
+    ``data``. ``relax`` names groups, or ``fnmatch`` patterns over group or row names
+    (``["cap_*"]``), forming the default relaxation plan ``relax``."""
 
     instance: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
     data: dict[str, Any] | None = None
     relaxation: str | None = None
+    relax: list[str] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _one_source(self) -> LibraryFile:
@@ -282,11 +285,13 @@ class LibraryFile(FileBase):
             raise ValueError("give exactly one of 'instance' (a file) and 'data' (inline)")
         if self.data is not None and self.options:
             raise ValueError("'options' are the reader's: they go with 'instance', not 'data'")
+        if self.relax is not None and self.relaxation is not None:
+            raise ValueError("give one of 'relax' (groups or patterns) and 'relaxation' (a plan)")
         return self
 
 
 class PresetFile(_Strict):
-    """A solver preset in the top-level ``solvers/`` folder."""
+    """A solver preset (``ortools_lag/presets/*.yaml``, or a user's ``solvers/`` folder)."""
 
     schema_version: Literal[1]
     name: str

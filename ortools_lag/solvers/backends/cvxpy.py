@@ -24,6 +24,8 @@ MIP-capable solver (HiGHS by default) and report its dual bound.
 
 from __future__ import annotations
 
+import difflib
+import importlib
 import importlib.util
 import math
 import time
@@ -32,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from ortools_lag.errors import BackendUnavailableError, NotSupportedError, OptionError
 from ortools_lag.model import AffineExpr, Model, QuadExpr, StandardForm, to_standard_form
@@ -61,6 +63,56 @@ class CvxpyOptions(SolverOptions):
     feasibility_tol: float = Field(default=1e-9, gt=0)
     gap_tol: float = Field(default=1e-10, gt=0)
     mip_rel_gap: float = Field(default=1e-6, ge=0)
+
+    @field_validator("solver_options")
+    @classmethod
+    def _known_settings(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        """Refuse a setting the target solver does not have, before building the problem.
+
+        The target is ``cvxpy_solver``, or HiGHS and Clarabel (one of which the default picks);
+        a solver whose settings cannot be listed here checks them itself when it runs.
+        """
+        if not value:
+            return value
+        chosen = info.data.get("cvxpy_solver")
+        targets = [str(chosen).upper()] if chosen else sorted(_SETTINGS)
+        listed = [solver_settings(t) for t in targets]
+        if any(names is None for names in listed):
+            return value
+        valid = sorted(frozenset().union(*(n for n in listed if n is not None)))
+        for key in value:
+            if key not in valid:
+                near = difflib.get_close_matches(str(key), valid, n=3)
+                hint = f"; did you mean {' or '.join(map(repr, near))}?" if near else ""
+                raise ValueError(
+                    f"unknown setting {key!r} of cvxpy solver {' or '.join(targets)}{hint} "
+                    f"(valid choices: {', '.join(valid)})"
+                )
+        return value
+
+
+#: Where a cvxpy solver's setting names are listed: ``(module, class)`` whose public attributes
+#: they are (HiGHS's options, Clarabel's settings).
+_SETTINGS: dict[str, tuple[str, str]] = {
+    "HIGHS": ("highspy", "HighsOptions"),
+    "CLARABEL": ("clarabel", "DefaultSettings"),
+}
+
+
+def solver_settings(name: str) -> frozenset[str] | None:
+    """The setting names cvxpy solver ``name`` takes, or ``None`` when they cannot be listed.
+
+    >>> "time_limit" in solver_settings("HIGHS")
+    True
+    """
+    where = _SETTINGS.get(name.upper())
+    if where is None:
+        return None
+    try:
+        owner = getattr(importlib.import_module(where[0]), where[1])
+    except (ImportError, AttributeError):
+        return None
+    return frozenset(a for a in dir(owner) if not a.startswith("_") and a != "default")
 
 
 _STATUS: dict[str, tuple[Status, Termination]] = {
@@ -308,6 +360,11 @@ def _run(prob: Any, name: str, opts: CvxpyOptions) -> tuple[str, str]:
         with warnings.catch_warnings():  # the status says it; cvxpy's advice is for its users
             warnings.filterwarnings("ignore", message="(?s).*infeasible or unbounded")
             prob.solve(solver=name, verbose=bool(opts.verbose), **_solver_kwargs(name, opts))
+    except (TypeError, ValueError) as exc:  # a setting's value the solver refuses
+        if not any(str(key) in str(exc) for key in opts.solver_options):
+            raise
+        msg = f"option 'solver_options' of solver 'cvxpy': cvxpy solver {name} refused it: {exc}"
+        raise OptionError(msg) from None
     except cp.error.SolverError as exc:
         if "support" in str(exc):
             raise NotSupportedError(f"cvxpy solver {name}: {exc}") from exc

@@ -25,6 +25,7 @@ from ortools_lag.highs_model import new_highs, pass_model
 from ortools_lag.model import StandardForm, to_standard_form
 from ortools_lag.result import Solution, Status, Termination
 from ortools_lag.solvers.backend import RawResult, finish
+from ortools_lag.solvers.backends.rays import NO_POINT, settle
 from ortools_lag.solvers.base import Solver, SolverOptions
 
 if TYPE_CHECKING:
@@ -34,16 +35,21 @@ __all__ = ["HighsOptions", "HighsSolver", "new_highs", "solve_standard_form"]
 
 log = logging.getLogger(__name__)
 
+#: Most threads the ``threads`` option may ask for: HiGHS allocates its pool at once, and a count
+#: in the millions exhausts memory (``std::bad_alloc``) instead of failing cleanly.
+MAX_THREADS = 1024
+
 
 class HighsOptions(SolverOptions):
     """Options of the HiGHS backend (each passed to HiGHS and reported in ``info``).
 
-    ``threads=None`` keeps HiGHS's default; a number resizes HiGHS's process-wide thread pool.
+    ``threads=None`` keeps HiGHS's default; a number (at most ``MAX_THREADS``) resizes HiGHS's
+    process-wide thread pool.
     """
 
     presolve: Literal["choose", "on", "off"] = "choose"
     method: Literal["choose", "simplex", "ipm", "pdlp"] = "choose"
-    threads: int | None = Field(default=None, ge=0)
+    threads: int | None = Field(default=None, ge=0, le=MAX_THREADS)
     mip_rel_gap: float = Field(default=1e-6, ge=0)
     primal_feasibility_tolerance: float = Field(default=1e-9, gt=0)
     dual_feasibility_tolerance: float = Field(default=1e-9, gt=0)
@@ -166,5 +172,7 @@ class HighsSolver(Solver):
         t0 = time.perf_counter()
         sf = to_standard_form(problem.model)
         raw = solve_standard_form(sf, options)
+        if raw.status in NO_POINT:  # HiGHS's rays when they check, else computed ones
+            raw = settle(problem.model, sf, raw, options.tolerance)
         secs = time.perf_counter() - t0
         return finish(problem.model, sf, raw, solver=self.name, seconds=secs, tol=options.tolerance)

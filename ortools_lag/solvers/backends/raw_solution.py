@@ -15,7 +15,7 @@ from ortools_lag.model import Model, StandardForm
 from ortools_lag.result import Solution
 from ortools_lag.solvers.backend import RawResult, finish
 from ortools_lag.solvers.backends.nlp_functions import ModelFunctions
-from ortools_lag.solvers.backends.scipy_lp import NO_POINT, certify_infeasible_or_unbounded
+from ortools_lag.solvers.backends.rays import NO_POINT, settle
 from ortools_lag.solvers.backends.scipy_nlp import nlp_solution
 
 __all__ = ["solution_from_raw"]
@@ -32,7 +32,7 @@ def solution_from_raw(
     """
     if sf is not None:
         if raw.status in NO_POINT:
-            raw = certify_infeasible_or_unbounded(raw, sf)
+            raw = settle(model, sf, raw, tol)
         secs = time.perf_counter() - t0
         return finish(model, sf, raw, solver=solver, seconds=secs, tol=tol)
     if raw.x is None:

@@ -30,8 +30,8 @@ from ortools_lag.solvers.backends.nlp_functions import (
     lagrangian_is_convex,
     start_point,
 )
+from ortools_lag.solvers.backends.rays import NO_POINT, settle
 from ortools_lag.solvers.backends.scipy_lp import (
-    certify_infeasible_or_unbounded,
     farkas_certificate,
     solve_lp,
     solve_lp_arrays,
@@ -51,12 +51,12 @@ __all__ = [
     "ModelFunctions",
     "ScipyOptions",
     "ScipySolver",
-    "certify_infeasible_or_unbounded",
     "estimate_multipliers",
     "farkas_certificate",
     "has_hessian",
     "lagrangian_is_convex",
     "nlp_solution",
+    "settle",
     "solve_lp_arrays",
     "start_point",
     "unbounded_ray",
@@ -105,5 +105,7 @@ class ScipySolver(Solver):
         else:
             sf = to_standard_form(model)
             raw = solve_lp(sf, options)
+        if raw.status in NO_POINT:
+            raw = settle(model, sf, raw, options.tolerance)
         secs = time.perf_counter() - t0
         return finish(model, sf, raw, solver=self.name, seconds=secs, tol=options.tolerance)

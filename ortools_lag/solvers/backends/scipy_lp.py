@@ -6,8 +6,9 @@ an equality (``lo == hi``), an upper row ``a z <= hi`` and a lower row ``-a z <=
 of the project (positive when the upper side binds) is ``y = -marginal_upper + marginal_lower``
 and ``y = -marginal`` on an equality.
 
-Infeasible and unbounded LPs are statuses; the certificates are computed by two small LPs
-(:func:`farkas_certificate`, :func:`unbounded_ray`) and checked by ``kkt.py``.
+Infeasible and unbounded LPs are statuses; the certificates are computed by small LPs
+(:func:`farkas_certificate`, :func:`unbounded_ray`, and ``rays.settle`` for the claims) and
+checked by ``kkt.py``.
 
 >>> import scipy.sparse as sp
 >>> res, y = solve_lp_arrays(np.array([1.0, 1.0]), sp.csr_matrix([[1.0, 1.0]]),
@@ -19,7 +20,6 @@ Infeasible and unbounded LPs are statuses; the certificates are computed by two 
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -32,7 +32,6 @@ from ortools_lag.solvers.backends.scipy_options import LP_METHODS, ScipyOptions
 
 __all__ = [
     "NO_POINT",
-    "certify_infeasible_or_unbounded",
     "farkas_certificate",
     "row_sides",
     "solve_lp",
@@ -189,26 +188,11 @@ def unbounded_ray(sf: StandardForm, opts: ScipyOptions | None = None) -> np.ndar
     return np.asarray(res.x, dtype=float)
 
 
-def certify_infeasible_or_unbounded(raw: RawResult, sf: StandardForm) -> RawResult:
-    """Settle an infeasible/unbounded claim by computing a Farkas vector, else a ray."""
-    lp = replace(sf, integrality=np.zeros(sf.n, dtype=bool), Q=None)
-    farkas = farkas_certificate(lp)
-    if farkas is not None:
-        raw.status, raw.farkas = Status.INFEASIBLE, farkas
-        return raw
-    ray = unbounded_ray(lp) if sf.Q is None else None
-    if ray is not None:
-        raw.status, raw.ray = Status.UNBOUNDED, ray
-    return raw
-
-
 def solve_lp(sf: StandardForm, opts: ScipyOptions) -> RawResult:
-    """An LP by ``linprog``; an infeasible or unbounded claim gets its certificate."""
+    """An LP by ``linprog`` (an infeasible or unbounded claim is settled by ``rays.settle``)."""
     res, y = solve_lp_arrays(sf.c, sf.A, sf.row_lo, sf.row_hi, sf.lb, sf.ub, opts)
     raw = _lp_raw(res, y)
     raw.info = {"method": opts.method if opts.method in LP_METHODS else "highs"}
-    if raw.status in NO_POINT:
-        raw = certify_infeasible_or_unbounded(raw, sf)
     return raw
 
 
@@ -231,7 +215,7 @@ def solve_milp(sf: StandardForm, opts: ScipyOptions) -> RawResult:
     status, term = _scipy_status(res)
     raw = RawResult(status, term, message=f"scipy milp: {res.message}", info={"method": "milp"})
     if status in NO_POINT:
-        return certify_infeasible_or_unbounded(raw, sf)
+        return raw
     if res.x is not None:
         raw.x = np.asarray(res.x, dtype=float)
         if status == Status.NO_SOLUTION:

@@ -46,7 +46,8 @@ from ortools_lag.solvers.backends.nlp_functions import (
     lagrangian_is_convex,
     start_point,
 )
-from ortools_lag.solvers.backends.scipy_lp import farkas_certificate, row_sides, unbounded_ray
+from ortools_lag.solvers.backends.rays import direction_defect, improving_direction
+from ortools_lag.solvers.backends.scipy_lp import farkas_certificate, row_sides
 from ortools_lag.solvers.backends.scipy_options import ScipyOptions
 
 __all__ = ["NlpRun", "estimate_multipliers", "nlp_round_trip", "nlp_solution", "solve_nlp"]
@@ -357,9 +358,9 @@ def nlp_round_trip(
         iterations=its,
         info=info,
     )
-    if sol.status != Status.OPTIMAL and sf is not None and sf.Q is None:
-        ray = unbounded_ray(sf, opts)
-        if ray is not None:
+    if sol.status != Status.OPTIMAL and sf is not None:
+        ray = improving_direction(sf, opts)  # Q d = 0, c d < 0: a convex QP falls along it
+        if ray is not None and direction_defect(sf, ray) is None:
             raw = RawResult(Status.UNBOUNDED, term, ray=ray, iterations=its, message=message)
             secs = time.perf_counter() - t0
             return finish(model, sf, raw, solver=solver, seconds=secs, tol=opts.tolerance)

@@ -58,8 +58,10 @@ from ortools_lag.errors import NotSupportedError
 from ortools_lag.result import Solution
 from ortools_lag.solvers.dual.admm_blocks import (
     QP_OPTIONS,
+    BlockFailure,
     Split,
     kept_multipliers,
+    no_block_step,
     with_kept_multipliers,
 )
 from ortools_lag.solvers.dual.iterate_method import IterateMethod, IterateState
@@ -180,6 +182,11 @@ class AdmmMethod(IterateMethod):
             return str(exc)
         return None
 
+    @property
+    def splits(self) -> list[Split]:
+        """The splits built so far (one per Lagrangian)."""
+        return list(self._splits.values())
+
     def _split(self, lag: Lagrangian) -> Split:
         if lag.token not in self._splits:
             self._splits[lag.token] = Split(lag, self.options.blocks)
@@ -233,6 +240,7 @@ class AdmmMethod(IterateMethod):
         x, s = state.x.copy(), state.s
         Ax = split.A @ x
         moves = []
+        prox_sq, prox_inf = 0.0, 0.0
         for blk in split.blocks:  # Gauss-Seidel over the blocks
             xj = x[blk.cols]
             w = Ax + lag.e0 - s - blk.A @ xj
@@ -242,12 +250,15 @@ class AdmmMethod(IterateMethod):
             Ax += move
             x[blk.cols] = new
             moves.append(move)
+            if blk.tau:  # the proximal term's share of the dual residual
+                prox_sq += float(np.sum((blk.tau * (new - xj)) ** 2))
+                prox_inf = max(prox_inf, blk.tau * float(np.max(np.abs(new - xj), initial=0.0)))
         e = Ax + lag.e0
         s_new = np.clip(e + y / rho, lag.row_lo, lag.row_hi)
         r = e - s_new
         y_new = y + rho * r
         suffix = -(s_new - s)
-        dual_sq, dual_inf = 0.0, 0.0
+        dual_sq, dual_inf = prox_sq, prox_inf
         for blk, move in zip(reversed(split.blocks), reversed(moves)):
             part = rho * (blk.A.T @ suffix)
             dual_sq += float(np.sum(part**2))
@@ -388,6 +399,7 @@ class AdmmSolver(DualSolver):
             return train_admm(problem, options)
         from ortools_lag.solvers.dual.loop import run_dual
 
+        t0 = time.perf_counter()
         seen: list[dict[str, float]] = []
         user = options.callback
 
@@ -403,8 +415,18 @@ class AdmmSolver(DualSolver):
             return user(progress) if user is not None else None
 
         opts = options.model_copy(update={"callback": record})
-        sol = run_dual(problem, self.method(opts), opts, solver=self.name)
+        method = self.method(opts)
+        assert isinstance(method, AdmmMethod)
+        try:
+            sol = run_dual(problem, method, opts, solver=self.name)
+        except BlockFailure as exc:  # no block step: the model's own status, certified
+            return no_block_step(problem.model, exc, opts.tolerance, time.perf_counter() - t0)
         if sol.history is not None and len(seen) == len(sol.history):
             extra = {k: np.array([r[k] for r in seen]) for k in seen[0]} if seen else {}
             sol = replace(sol, history=replace(sol.history, extra={**sol.history.extra, **extra}))
-        return with_kept_multipliers(problem.model, sol, options.tolerance)
+        sol = with_kept_multipliers(problem.model, sol, options.tolerance)
+        prox = [b.prox_reason for sp_ in method.splits for b in sp_.blocks if b.prox_reason]
+        if prox:
+            msg = f"{sol.message}; proximal ADMM ({'; '.join(prox)})"
+            sol = replace(sol, message=msg, info={**sol.info, "proximal_blocks": prox})
+        return sol

@@ -10,9 +10,16 @@ its subproblem, all other blocks fixed, is the QP
 
 solved coordinatewise where nothing couples a column, by one sparse factorisation where no row
 or bound does, and by HiGHS on its connected components otherwise (through the executor, the
-models cached by :mod:`ortools_lag.parallel`). :func:`kept_multipliers` recovers the multipliers
-of the kept groups at the end (bounded least squares on stationarity), so that the Solution
-carries every group's multiplier and a complete KKT certificate.
+models cached by :mod:`ortools_lag.parallel`). A block whose subproblem is unbounded (an LP
+block whose columns the relaxed rows do not all reach, a singular ``H``: Klee–Minty, a free
+column with a linear cost) gets the proximal term ``tau/2 |x_j - x_j^old|^2`` (``tau = rho``
+times the mean diagonal of ``A_j^T A_j``, at least ``rho``) from then on: its subproblem is
+then strongly convex and bounded, and the fixed points are those of ADMM (``x_j = x_j^old``);
+:attr:`_Block.prox_reason` says why. A block whose kept rows are infeasible raises
+:class:`KeptRowsInfeasible` (the solver then returns the model's certified status).
+:func:`kept_multipliers` recovers the multipliers of the kept groups at the end (bounded least
+squares on stationarity), so that the Solution carries every group's multiplier and a complete
+KKT certificate.
 
 >>> from ortools_lag import Model
 >>> m = Model(); v = m.var("v", 2, lb=None); m.minimize((v * v).sum())
@@ -33,18 +40,40 @@ import scipy.sparse.linalg as spla
 
 from ortools_lag import kkt
 from ortools_lag.errors import ModelError, NotSupportedError
+from ortools_lag.model import to_standard_form
+from ortools_lag.model.convexity import convexity_gap
 from ortools_lag.parallel import BlockSpec, decompose, run_blocks
-from ortools_lag.result import Solution, Status
+from ortools_lag.result import Solution, Status, Termination
 
 if TYPE_CHECKING:
     from ortools_lag.lagrangian import Lagrangian
     from ortools_lag.model import Model
 
-__all__ = ["QP_OPTIONS", "Split", "kept_multipliers", "with_kept_multipliers"]
+__all__ = [
+    "QP_OPTIONS",
+    "BlockFailure",
+    "KeptRowsInfeasible",
+    "Split",
+    "kept_multipliers",
+    "no_block_step",
+    "with_kept_multipliers",
+]
 
 
 #: HiGHS options of the blocks' QPs (tight: the ADMM fixed point is only as exact as they are)
 QP_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
+
+
+class BlockFailure(NotSupportedError):
+    """An ADMM block's subproblem cannot be solved: the run stops and the solver says why."""
+
+
+class KeptRowsInfeasible(BlockFailure):
+    """The kept rows and bounds of an ADMM block have no point (so neither has the model)."""
+
+
+class _Unbounded(BlockFailure):
+    """A block's subproblem has no minimiser without a proximal term."""
 
 
 class _Block:
@@ -68,10 +97,31 @@ class _Block:
         self.specs: list[BlockSpec] | None = None
         self.H: sp.csc_matrix = sp.csc_matrix((cols.size, cols.size))
         self.factor: Any = None
+        #: the proximal weight per unit of ``rho`` (0: none) and why it was switched on
+        self.prox, self.prox_reason = 0.0, ""
+        self._args: tuple[int, dict[str, Any]] = (256, {})
+
+    @property
+    def tau(self) -> float:
+        """The proximal weight ``tau`` of the current subproblem (0: plain ADMM)."""
+        return self.prox * self.rho if self.prox else 0.0
+
+    def _switch_prox(self, why: str) -> None:
+        if self.prox:
+            raise _Unbounded(f"ADMM block {self.index}: {why}, even with a proximal term")
+        AtA = (self.A.T @ self.A).diagonal() if self.A.shape[0] else np.zeros(0)
+        self.prox = max(1.0, float(np.mean(AtA)) if AtA.size else 1.0)
+        self.prox_reason = f"block {self.index}: {why}; proximal term added"
+        rho, self.rho = self.rho, math.nan
+        self.prepare(rho, *self._args)
 
     def prepare(self, rho: float, max_blocks: int, options: dict[str, Any]) -> None:
         """Build (first call) or refresh (new ``rho``) the solve of the subproblem."""
+        self._args = (max_blocks, options)
+        tau = self.prox * rho
         self.H = sp.csc_matrix(self.Q + rho * (self.A.T @ self.A))
+        if tau:
+            self.H = sp.csc_matrix(self.H + tau * sp.identity(self.cols.size))
         if self.specs is None:
             absH = abs(self.H)
             off = sp.csr_matrix(absH - sp.diags(absH.diagonal()))
@@ -90,23 +140,29 @@ class _Block:
                 options=options,
             )
             if bad:
-                raise NotSupportedError(f"ADMM block {self.index}: its kept rows are infeasible")
+                raise KeptRowsInfeasible(f"ADMM block {self.index}: its kept rows are infeasible")
             plain = [s.A.shape[0] == 0 and not np.isfinite(np.r_[s.lb, s.ub]).any() for s in specs]
             parts = [s.cols for s, p in zip(specs, plain) if p]
             self.direct = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=int)
             self.specs = [s for s, p in zip(specs, plain) if not p]
             self.free, self.rho0 = free, rho
+        self.rho = rho
         if self.direct.size:
             try:
                 self.factor = spla.factorized(sp.csc_matrix(self.H[self.direct][:, self.direct]))
-            except RuntimeError as exc:
-                raise NotSupportedError(
-                    f"ADMM block {self.index}: its subproblem is unbounded (singular Hessian)"
-                ) from exc
-        self.rho = rho
+            except RuntimeError:
+                self._switch_prox("its subproblem is unbounded (singular Hessian)")
 
     def solve(self, g: np.ndarray, x_old: np.ndarray, executor: Any) -> np.ndarray:
-        """The block's minimiser for the linear term ``g`` (local columns)."""
+        """The block's minimiser for the linear term ``g`` (local columns), with the proximal
+        term when the plain subproblem has none."""
+        try:
+            return self._solve(g - self.tau * x_old, x_old, executor)
+        except _Unbounded as exc:
+            self._switch_prox(str(exc))
+        return self._solve(g - self.tau * x_old, x_old, executor)
+
+    def _solve(self, g: np.ndarray, x_old: np.ndarray, executor: Any) -> np.ndarray:
         x = x_old.copy()
         if self.free.size:
             x[self.free] = _coordinatewise(
@@ -115,12 +171,17 @@ class _Block:
         if self.direct.size:
             x[self.direct] = self.factor(-g[self.direct])
         if self.specs:
-            fresh = self.rho != self.rho0  # cached HiGHS models hold the first Hessian
+            # cached HiGHS models hold the first Hessian
+            fresh = self.rho != self.rho0 or self.prox > 0
             hess = [sp.csc_matrix(self.H[s.cols][:, s.cols]) if fresh else None for s in self.specs]
             results = run_blocks(executor, self.specs, [g[s.cols] for s in self.specs], hess)
             for s, r in zip(self.specs, results):
+                if r.status == "infeasible":
+                    raise KeptRowsInfeasible(
+                        f"ADMM block {self.index}: its kept rows are infeasible"
+                    )
                 if r.status != "optimal":
-                    raise NotSupportedError(f"ADMM block {self.index}: HiGHS says {r.status}")
+                    raise _Unbounded(f"its subproblem has no minimiser (HiGHS says {r.status})")
                 x[s.cols] = r.x
         return x
 
@@ -132,7 +193,7 @@ def _coordinatewise(g: np.ndarray, h: np.ndarray, lb: np.ndarray, ub: np.ndarray
     lin = np.where(g > 0, lb, np.where(g < 0, ub, np.clip(0.0, lb, ub)))
     x = np.where(h > 0, quad, lin)
     if not np.all(np.isfinite(x)):
-        raise NotSupportedError("an ADMM block is unbounded: a free column has a linear cost")
+        raise _Unbounded("a free column has a linear cost (its subproblem is unbounded)")
     return x
 
 
@@ -207,6 +268,25 @@ def _blocks(model: Model, kept: tuple[str, ...], given: list[list[str]] | None) 
     return out
 
 
+def no_block_step(model: Model, exc: BlockFailure, tol: float, seconds: float) -> Solution:
+    """The Solution when an ADMM block cannot be solved: for a model with a standard form, the
+    certified status of :func:`~ortools_lag.solvers.backends.rays.settle` (infeasible with a
+    Farkas ray, unbounded with a direction, else ``infeasible_or_unbounded`` with the reason),
+    otherwise ``no_solution`` with ``exc``'s reason."""
+    from ortools_lag.solvers.backend import RawResult, finish
+    from ortools_lag.solvers.backends.rays import settle
+
+    claim = Status.INFEASIBLE if isinstance(exc, KeptRowsInfeasible) else Status.UNBOUNDED
+    raw = RawResult(claim, Termination.CONVERGED, message=f"admm: {exc}")
+    if model.has_linear_constraints and model.objective.degree <= 2:
+        sf = to_standard_form(model)
+        raw = settle(model, sf, raw, tol)
+        if raw.status != Status.FEASIBLE:
+            return finish(model, sf, raw, solver="admm", seconds=seconds, tol=tol)
+    return Solution(Status.NO_SOLUTION, Termination.NUMERICAL_ERROR, solver="admm",
+                    seconds=seconds, message=f"admm: {exc}")  # fmt: skip
+
+
 def with_kept_multipliers(model: Model, sol: Solution, tol: float) -> Solution:
     """Add the kept groups' multipliers (recovered from stationarity) and certify again: the
     status is ``optimal`` with a closed gap and a certificate, ``feasible`` with a feasible point,
@@ -218,6 +298,11 @@ def with_kept_multipliers(model: Model, sol: Solution, tol: float) -> Solution:
     lam = {**dict(sol.multipliers), **kept_multipliers(model, dict(sol.x), sol.multipliers, kept)}
     rep = kkt.certify(model, dict(sol.x), lam, tol=tol)
     closed = math.isfinite(sol.gap) and sol.gap <= tol * max(1.0, abs(sol.objective))
+    bound, gap = sol.bound, sol.gap
+    if rep.certified and not closed and convexity_gap(model) is None:
+        # a KKT point of a convex model: the Lagrangian value of its multipliers is the bound
+        bound, closed = rep.dual_objective, True
+        gap = model.sense_sign * (sol.objective - bound)
     if rep.certified and closed:
         status = Status.OPTIMAL
     else:
@@ -227,6 +312,8 @@ def with_kept_multipliers(model: Model, sol: Solution, tol: float) -> Solution:
     return replace(
         sol,
         status=status,
+        bound=bound,
+        gap=gap,
         multipliers=lam,
         shadow_prices=kkt.shadow_prices(model, lam),
         kkt=rep,

@@ -1,6 +1,9 @@
 """The augmented Lagrangian method (method of multipliers) for smooth models.
 
-Every constraint group is relaxed (only the variables' bounds are kept). For a row
+By default every constraint group is relaxed (only the variables' bounds are kept); any subset
+may be relaxed instead (``relax=[...]``) when the kept groups are affine and the model is an LP
+or QP: the inner problem is then the QP below in ``(x, s)`` over the kept rows and the bounds,
+solved by HiGHS, and the kept groups' multipliers are its row duals. For a row
 ``lo <= e(x) <= hi`` with signed multiplier ``y`` (``lam = sign * y``, see
 :class:`~ortools_lag.model.Constraint`) and penalty ``rho`` the augmented Lagrangian is
 
@@ -41,7 +44,10 @@ from ortools_lag.solvers.dual.protocol import DualOptions, DualState
 
 if TYPE_CHECKING:
     from ortools_lag.lagrangian import Lagrangian
-    from ortools_lag.model import Model
+    from ortools_lag.model import Model, StandardForm
+    from ortools_lag.problem import Problem
+    from ortools_lag.result import Solution
+    from ortools_lag.solvers.base import SolverOptions
 
 __all__ = ["AlmMethod", "AlmOptions", "AlmSolver", "AlmState"]
 
@@ -106,15 +112,30 @@ class AlmMethod(IterateMethod):
     stops_on_gap = False
     options: AlmOptions
 
+    def __init__(self, options: DualOptions) -> None:
+        super().__init__(options)
+        self._kept: dict[str, StandardForm] = {}
+
     def default_relax(self, model: Model) -> tuple[str, ...] | None:
         return tuple(model.groups)
 
     def check(self, lagrangian: Lagrangian) -> str | None:
-        if lagrangian.kept:
-            return f"alm keeps only bounds: relax every group (kept: {list(lagrangian.kept)})"
-        if lagrangian.model.is_integer:
+        lag = lagrangian
+        if lag.model.is_integer:
             return "alm is for smooth models: the model has integer variables"
+        if lag.kept and not self._qp_inner(lag):
+            return (
+                f"alm keeps groups {list(lag.kept)} only when they are affine and the objective "
+                "and relaxed groups are linear or quadratic (its inner QP); relax them too"
+            )
         return None
+
+    @staticmethod
+    def _qp_inner(lag: Lagrangian) -> bool:
+        """Whether the inner problem is a QP (affine rows, at most quadratic objective)."""
+        affine = all(lag.model.groups[k].body.degree <= 1 for k in lag.kept)
+        return bool(affine and lag.objective_ok and not lag.quadratic_groups
+                    and not lag.nonlinear_groups)  # fmt: skip
 
     def _bound(self, lag: Lagrangian, lam: np.ndarray) -> float:
         if lag.why_not() is not None:
@@ -170,12 +191,51 @@ class AlmMethod(IterateMethod):
         )
         return np.asarray(res.x, dtype=float)
 
+    def _inner_qp(
+        self, lag: Lagrangian, y: np.ndarray, rho: float
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """``min_{x, s} L_rho`` over the kept rows and the bounds by HiGHS, with the kept
+        groups' multipliers (its row duals)."""
+        from dataclasses import replace
+
+        from ortools_lag.solvers.backends.highs import HighsOptions, solve_standard_form
+
+        if lag.token not in self._kept:
+            self._kept[lag.token] = kept_form(lag)
+        kept = self._kept[lag.token]
+        n, p = lag.model.n, lag.size
+        A = sp.csr_matrix(lag.A_R)
+        Q = lag.Q if lag.Q is not None else sp.csr_matrix((n, n))
+        H = sp.bmat([[Q + rho * (A.T @ A), -rho * A.T], [-rho * A, rho * sp.identity(p)]])
+        g = np.r_[lag.c + A.T @ (y + rho * lag.e0), -(y + rho * lag.e0)]
+        sf = replace(
+            kept,
+            c=g,
+            offset=0.0,
+            A=sp.hstack([kept.A, sp.csr_matrix((kept.m, p))], format="csr"),
+            lb=np.r_[lag.lb, lag.row_lo],
+            ub=np.r_[lag.ub, lag.row_hi],
+            integrality=np.zeros(n + p, dtype=bool),
+            Q=sp.csc_matrix(H),
+            sense=1,
+        )
+        opts = HighsOptions(primal_feasibility_tolerance=1e-10, dual_feasibility_tolerance=1e-10)
+        raw = solve_standard_form(sf, opts)
+        if raw.x is None:
+            raise NotSupportedError(f"alm: the inner QP has no solution ({raw.message})")
+        w = raw.y if raw.y is not None else np.zeros(kept.m)
+        return raw.x[:n], kept.unpack_rows(w)
+
     def step(self, lagrangian: Lagrangian, state: DualState) -> AlmState:
         assert isinstance(state, AlmState) and state.x is not None
         lag, o = lagrangian, self.options
         terms = _Terms(lag)
         y = lag.row_sign * state.lam
-        z = self._inner(lag, terms, state.x, y, state.rho)
+        kept_lam: dict[str, np.ndarray] = {}
+        if lag.kept:
+            z, kept_lam = self._inner_qp(lag, y, state.rho)
+        else:
+            z = self._inner(lag, terms, state.x, y, state.rho)
         e, _ = terms.rows(z)
         r = e - np.clip(e + y / state.rho, lag.row_lo, lag.row_hi)
         y_new = y + state.rho * r
@@ -187,7 +247,7 @@ class AlmMethod(IterateMethod):
         slow = infeas > 0.25 * state.infeasibility and infeas > o.kkt_tolerance
         if slow:
             rho = min(rho * o.rho_growth, o.rho_max)
-        rep = kkt.certify(lag.model, z, lag.split(lam), tol=o.kkt_tolerance)
+        rep = kkt.certify(lag.model, z, {**lag.split(lam), **kept_lam}, tol=o.kkt_tolerance)
         resid = max(rep.primal_residual, rep.stationarity, rep.complementarity, rep.sign_violation)
         q = self._bound(lag, lam)
         return self.advance(
@@ -205,6 +265,23 @@ class AlmMethod(IterateMethod):
         )
 
 
+def kept_form(lag: Lagrangian) -> StandardForm:
+    """The kept groups' rows of the model's standard form (their layout re-based)."""
+    from dataclasses import replace
+
+    from ortools_lag.model import to_standard_form
+
+    sf = to_standard_form(lag.model)
+    blocks, rows, start = {}, [], 0
+    for k in lag.kept:
+        b = sf.row_blocks[k]
+        rows.append(np.arange(b.start, b.stop))
+        blocks[k] = replace(b, start=start, stop=start + b.stop - b.start)
+        start += b.stop - b.start
+    idx = np.concatenate(rows) if rows else np.zeros(0, dtype=int)
+    return replace(sf, row_blocks=blocks, A=sf.A[idx], row_lo=sf.row_lo[idx], row_hi=sf.row_hi[idx])
+
+
 class AlmSolver(DualSolver):
     """The augmented Lagrangian method with an L-BFGS-B inner solve (smooth models)."""
 
@@ -215,3 +292,9 @@ class AlmSolver(DualSolver):
 
     def available(self) -> str | None:
         return None
+
+    def solve(self, problem: Problem, options: SolverOptions) -> Solution:
+        from ortools_lag.solvers.dual.admm_blocks import with_kept_multipliers
+
+        sol = super().solve(problem, options)  # kept multipliers, and the convex case's bound
+        return with_kept_multipliers(problem.model, sol, options.tolerance)

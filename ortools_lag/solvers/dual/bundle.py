@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import Field
 
+from ortools_lag.solvers.dual.dual_domain import DualDomain, start_in_domain
 from ortools_lag.solvers.dual.loop import DualSolver
 from ortools_lag.solvers.dual.protocol import (
     DualMethod,
@@ -92,6 +93,7 @@ class BundleState(DualState):
     age: np.ndarray | None = None
     predicted: float = math.inf
     serious: bool = True
+    domain: DualDomain | None = None
 
 
 def solve_master(
@@ -165,6 +167,7 @@ class BundleMethod(DualMethod):
 
     def init(self, lagrangian: Lagrangian, lam0: np.ndarray) -> BundleState:
         pt = lagrangian.evaluate(lagrangian.project(lam0))
+        pt, domain, note = start_in_domain(lagrangian, pt)
         o = self.options
         gn = float(np.linalg.norm(pt.subgradient))
         scale = max(1.0, float(np.max(np.abs(lagrangian.c), initial=0.0)))
@@ -185,6 +188,9 @@ class BundleMethod(DualMethod):
             b=np.zeros(0),
             X=np.zeros((0, pt.x.size)) if keep_x else None,
             age=np.zeros(0, dtype=int),
+            domain=domain,
+            stalled=pt.status == "unbounded",
+            message=note,
         )
         return _add_cut(state, pt, o.max_cuts)
 
@@ -194,14 +200,22 @@ class BundleMethod(DualMethod):
         o = self.options
         c, qc = state.center, state.center_value
         if not math.isfinite(qc):
-            return replace(state, stalled=True, message="the centre's dual value is not finite")
+            why = state.message or "the centre's dual value is not finite"
+            return replace(state, stalled=True, message=why)
         a = state.b + state.G @ c - qc
         d, v, alpha = solve_master(
             state.G, a, state.u, lagrangian.lam_lo - c, lagrangian.lam_hi - c
         )
         estimate = alpha @ state.X if state.X is not None and state.X.shape[0] else None
         age = np.where(alpha > 1e-12, 0, state.age + 1)  # type: ignore[operator]
-        pt = lagrangian.evaluate(lagrangian.project(c + d))
+        trial = lagrangian.project(c + d)
+        if state.domain is not None:  # stay where q is finite (see dual_domain)
+            on = state.domain.project(trial)
+            trial = on if on is not None else c
+            if float(np.linalg.norm(trial - c)) <= 1e-12 * (1.0 + float(np.linalg.norm(c))):
+                why = "the master's step leaves the dual domain and its projection does not move"
+                return replace(state, stalled=True, message=why)
+        pt = lagrangian.evaluate(trial)
         converged = v <= o.bundle_tolerance * (1.0 + abs(qc))
         rise = pt.lower - qc
         u_int = 2.0 * state.u * (1.0 - rise / v) if v > 0 else state.u

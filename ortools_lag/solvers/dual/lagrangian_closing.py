@@ -94,7 +94,8 @@ def trace_history(trace: DualTrace, sense: int = 1) -> History:
     -------
     History
         ``dual_value`` (``q`` at each point), ``bound`` (best so far), ``primal`` (best feasible
-        objective so far, ``nan`` before the first), ``gap`` (``>= 0``), ``step``, ``seconds``.
+        objective so far, ``nan`` before the first), ``gap`` (``>= 0``), ``step``, ``violation``
+        (the norm of the relaxed rows' violation at each point), ``seconds``.
     """
     s = float(sense)
     primal = s * np.asarray(trace.incumbents, dtype=float)
@@ -108,7 +109,9 @@ def trace_history(trace: DualTrace, sense: int = 1) -> History:
         primal=primal,
         gap=s * (primal - bound),
         step=np.asarray(trace.steps, dtype=float),
-        violation=np.full(k, np.nan),
+        violation=np.full(k, np.nan)
+        if trace.violations is None
+        else np.asarray(trace.violations, dtype=float),
         seconds=np.asarray(trace.seconds, dtype=float),
     )
 

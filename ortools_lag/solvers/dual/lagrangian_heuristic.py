@@ -26,9 +26,11 @@ by the rounded bound ``ceil(bound) >= objective`` (``info["bound_int"]``).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from abc import abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -47,6 +49,7 @@ __all__ = [
     "LagrangianHeuristicSolver",
     "Outcome",
     "ascent_history",
+    "final_history",
     "round_up",
 ]
 
@@ -69,6 +72,10 @@ class LagrangianHeuristicOptions(SolverOptions):
         ``certify_max_vars`` variables), ``"always"`` or ``"never"``.
     certify_max_vars, certify_time_limit
         Size and time limits of the HiGHS re-evaluation.
+    callback
+        ``callback(tick)`` after every Lagrangian subproblem, with the iteration, best bound and
+        best objective so far (:class:`~ortools_lag.algorithms.progress.Tick`); it cannot stop
+        the run (the command line's progress bar).
     """
 
     max_iter: int | None = Field(default=None, ge=1)
@@ -76,6 +83,7 @@ class LagrangianHeuristicOptions(SolverOptions):
     certify: Literal["auto", "always", "never"] = "auto"
     certify_max_vars: int = Field(default=20000, ge=1)
     certify_time_limit: float | None = Field(default=60.0, gt=0)
+    callback: Callable[..., Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +170,33 @@ def ascent_history(hist: dict[str, np.ndarray], seconds: float | None = None) ->
     )
 
 
+def final_history(history: History, objective: float, bound: float, sense: int) -> History:
+    """The history with the solve's last word in its last entry.
+
+    A family's local search or exact gap closing may improve the point (or the bound) after the
+    ascent's last iteration; the figure's best-feasible and bound lines must end at the values
+    the summary prints, so the last entry takes the better of its own and the final ones.
+
+    >>> h = History(iteration=np.array([1, 2]), bound=np.array([3.0, 4.0]),
+    ...             primal=np.array([9.0, 8.0]), gap=np.array([6.0, 4.0]))
+    >>> f = final_history(h, 7.0, 4.5, 1)
+    >>> f.primal.tolist(), f.bound.tolist(), f.gap.tolist()
+    ([9.0, 7.0], [3.0, 4.5], [6.0, 2.5])
+    """
+    if len(history) == 0:
+        return history
+    primal, best = history.primal.astype(float), history.bound.astype(float)
+    pick, keep = (min, max) if sense > 0 else (max, min)  # better point, better bound
+    if math.isfinite(objective):
+        primal[-1] = objective if not math.isfinite(primal[-1]) else pick(primal[-1], objective)
+    if math.isfinite(bound):
+        best[-1] = bound if not math.isfinite(best[-1]) else keep(best[-1], bound)
+    gap = history.gap.astype(float)
+    if gap.size == primal.size:
+        gap[-1] = sense * (primal[-1] - best[-1])
+    return dataclasses.replace(history, primal=primal, bound=best, gap=gap)
+
+
 class LagrangianHeuristicSolver(Solver):
     """A family's Lagrangian heuristic, certified and packed into a Solution.
 
@@ -208,8 +243,11 @@ class LagrangianHeuristicSolver(Solver):
 
     def solve(self, problem: Problem, options: SolverOptions) -> Solution:
         assert isinstance(options, LagrangianHeuristicOptions)
+        from ortools_lag.algorithms.progress import observing
+
         t0 = time.perf_counter()
-        out = self.run(problem, options)
+        with observing(options.callback, sense=problem.model.sense_sign):
+            out = self.run(problem, options)
         run_seconds = time.perf_counter() - t0
         rep = self.certify(problem, out, options)
         return self._solution(problem, out, rep, options, t0, run_seconds)
@@ -262,7 +300,7 @@ class LagrangianHeuristicSolver(Solver):
             multipliers=out.multipliers,
             shadow_prices=kkt.shadow_prices(model, out.multipliers),
             kkt=rep,
-            history=out.history,
+            history=final_history(out.history, objective, out.bound, s),
             solver=self.name,
             iterations=out.iterations,
             seconds=time.perf_counter() - t0,

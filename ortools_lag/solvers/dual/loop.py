@@ -41,6 +41,7 @@ from ortools_lag.result import History, KKTReport, Solution, Status, Termination
 from ortools_lag.solvers.base import Solver, SolverOptions
 from ortools_lag.solvers.bound_certificate import certify_bound
 from ortools_lag.solvers.dual.protocol import DualMethod, DualOptions, DualState, Progress
+from ortools_lag.solvers.dual.lagrangian_heuristic import final_history
 
 __all__ = ["DualSolver", "run_dual", "warm_multipliers"]
 
@@ -324,6 +325,7 @@ def _solution(run: _Run, solver: str) -> Solution:
         "certified_bound": rep.dual_objective,
     }
     note = "" if rep.certified else f"; certificate: {'; '.join(rep.notes)}"
+    why = f" ({st.message})" if st.message else ""  # the method's own reason
     return Solution(
         status=status,
         termination=term,
@@ -334,11 +336,11 @@ def _solution(run: _Run, solver: str) -> Solution:
         multipliers=lam,
         shadow_prices=kkt.shadow_prices(lag.model, lam),
         kkt=rep,
-        history=History.from_records(run.records),
+        history=final_history(History.from_records(run.records), objective, bound, s),
         solver=solver,
         iterations=st.iteration,
         seconds=secs,
-        message=f"{run.method.name}: {term.value}{note}",
+        message=f"{run.method.name}: {term.value}{why}{note}",
         info=info,
     )
 

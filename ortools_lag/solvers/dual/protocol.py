@@ -29,12 +29,14 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from ortools_lag.parallel import EXECUTORS, Executor
 from ortools_lag.solvers.base import SolverOptions
 
 if TYPE_CHECKING:
@@ -90,7 +92,7 @@ class DualOptions(SolverOptions):
     gap_limit: float | None = Field(default=None, ge=0)
     stall_iter: int | None = Field(default=None, ge=1)
     stall_tolerance: float = Field(default=1e-9, ge=0)
-    callback: Any = None
+    callback: Callable[..., Any] | None = None
     warm_start: Any = None
     recovery: Literal["auto", "heuristic", "ergodic", "minimiser", "none"] = "auto"
     certify: Literal["auto", "always", "never"] = "auto"
@@ -98,6 +100,21 @@ class DualOptions(SolverOptions):
     certify_time_limit: float | None = Field(default=120.0, gt=0)
     max_blocks: int = Field(default=256, ge=1)
     block_options: dict[str, Any] | None = None
+
+    @field_validator("executor")
+    @classmethod
+    def _known_executor(cls, value: Any) -> Any:
+        """Refuse an executor that :func:`~ortools_lag.parallel.make_executor` would not take,
+        here, whether or not the run ends up with blocks to send to it."""
+        named = isinstance(value, str) and (value in EXECUTORS or "://" in value)
+        client = type(value).__name__ == "Client" and hasattr(value, "gather")
+        if value is None or named or client or isinstance(value, Executor):
+            return value
+        raise ValueError(
+            f"unknown executor (valid choices: {', '.join(EXECUTORS)}, an "
+            "ortools_lag.parallel.Executor, a dask.distributed.Client or a scheduler address "
+            "'tcp://host:port')"
+        )
 
 
 @dataclass(frozen=True)

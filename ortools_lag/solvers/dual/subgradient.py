@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
+from ortools_lag.solvers.dual.dual_domain import DualDomain, start_in_domain
 from ortools_lag.solvers.dual.loop import DualSolver
 from ortools_lag.solvers.dual.protocol import (
     DualMethod,
@@ -73,6 +74,7 @@ class SubgradientState(DualState):
     since_improve: int = 0
     target: float = math.nan
     delta: float = math.nan
+    domain: DualDomain | None = None
 
 
 class SubgradientMethod(DualMethod):
@@ -83,6 +85,7 @@ class SubgradientMethod(DualMethod):
 
     def init(self, lagrangian: Lagrangian, lam0: np.ndarray) -> SubgradientState:
         pt = lagrangian.evaluate(lagrangian.project(lam0))
+        pt, domain, note = start_in_domain(lagrangian, pt)
         return SubgradientState(
             iteration=1,
             lam=pt.lam,
@@ -94,6 +97,9 @@ class SubgradientMethod(DualMethod):
             factor=self.options.polyak_factor,
             delta=self.options.target_margin
             * max(1.0, abs(pt.lower) if math.isfinite(pt.lower) else 1.0),
+            domain=domain,
+            stalled=pt.status == "unbounded",
+            message=note,
         )
 
     def _direction(self, lag: Lagrangian, state: DualState) -> np.ndarray:
@@ -128,6 +134,9 @@ class SubgradientMethod(DualMethod):
         o = self.options
         g = self._direction(lagrangian, state)
         gn = float(np.linalg.norm(g))
+        if not math.isfinite(state.dual_value):
+            why = state.message or "q(lam) = -inf: no subgradient"
+            return replace(state, stalled=True, message=why)
         if gn == 0.0:
             return replace(state, converged=True, message="zero projected subgradient")
         t, target = self._step_size(lagrangian, state, gn)
@@ -135,7 +144,11 @@ class SubgradientMethod(DualMethod):
             if math.isfinite(state.best_primal):  # the bound reached the best feasible value
                 return replace(state, converged=True, message="target reached")
             return replace(state, stalled=True, message="step size zero below the target")
-        pt = lagrangian.evaluate(lagrangian.project(state.lam + t * g))
+        trial = lagrangian.project(state.lam + t * g)
+        if state.domain is not None:  # stay where q is finite (see dual_domain)
+            on = state.domain.project(trial)
+            trial = on if on is not None else state.lam
+        pt = lagrangian.evaluate(trial)
         improved = pt.lower > state.bound
         since = 0 if improved else state.since_improve + 1
         factor, delta = state.factor, state.delta

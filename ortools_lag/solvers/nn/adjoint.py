@@ -28,7 +28,7 @@ Groups that are not layers (constraints on the weights) take fixed multipliers
 >>> m.minimize(y); _ = m.add("input", x == 0.5); _ = m.add("exp", y == F.exp(x))
 >>> sol = solve(m, "adjoint")
 >>> sol.status.value, round(float(sol.multipliers["input"]), 6), round(float(np.exp(0.5)), 6)
-('optimal', -1.648721, 1.648721)
+('locally_optimal', -1.648721, 1.648721)
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ from pydantic import Field
 from ortools_lag import kkt
 from ortools_lag.arrays import is_numpy, namespace, to_numpy
 from ortools_lag.errors import ModelError
+from ortools_lag.model.convexity import convexity_gap
 from ortools_lag.model.nonlinear import NonlinearExpr, Tape, as_nonlinear
 from ortools_lag.result import History, KKTReport, Solution, Status, Termination
 from ortools_lag.solvers.base import Solver, SolverOptions
@@ -570,19 +571,27 @@ def _finish(
         rep = kkt.certify(model, x, lam, tol=opts.tolerance)
     else:
         rep = certify_matrix_free(model, x, lam, tol=opts.tolerance)
-    if rep.certified:
+    why_not_convex = convexity_gap(model) if rep.certified else None
+    bound = math.nan
+    if rep.certified and why_not_convex is None:  # a KKT point of a convex model: global
         status, term = Status.OPTIMAL, Termination.CONVERGED
+        bound = rep.dual_objective
+        message = "KKT point of a convex model (affine groups, convex quadratic objective)"
+    elif rep.certified:
+        status, term = Status.LOCALLY_OPTIMAL, Termination.CONVERGED
+        message = f"KKT point (local: convexity not proven: {why_not_convex})"
     else:
         status = Status.FEASIBLE if rep.primal_residual <= opts.tolerance else Status.NO_SOLUTION
+        message = "; ".join(rep.notes)
     grads = {k: np.asarray(to_numpy(g), dtype=float) for k, g in point.gradient.items()}
     gnorm = _inf_norm(grads)
-    message = (
-        "KKT point (local: the model is not convex)" if rep.certified else "; ".join(rep.notes)
-    )
+    objective = model.objective_value(model.join(x))
     return Solution(
         status=status,
         termination=term,
-        objective=model.objective_value(model.join(x)),
+        objective=objective,
+        bound=bound,
+        gap=model.sense_sign * (objective - bound) if math.isfinite(bound) else math.nan,
         x=x,
         multipliers=lam,
         reduced_costs=grads,

@@ -34,11 +34,14 @@ about as many iterations, on transportation LPs up to twice as many (its constan
 ``"adaptive"`` stays the default. The algorithm is written once over :mod:`.pdhg_arrays` (numpy +
 scipy.sparse, or torch on CPU/CUDA).
 
-Termination (``OPTIMAL`` at tolerance ε, checked on the returned point in original units):
-relative primal residual, dual residual and gap (PDLP's measures, l2 norms) and the relative
-objective error bound ``(|y|ᵀ|Ax − proj(Ax)| + |x|ᵀ|r − λ|)/(1 + |p| + |d|)``, all ``<= ε``.
-The last one is ours: with the first three alone a point whose small relative residuals hide
-a large absolute violation passes (Netlib lotfi: ‖b‖ = 4·10⁴, objective 9 % off at ε = 1e-4).
+Termination (``OPTIMAL`` at tolerance ε, checked on the returned point in original units) is
+the certificate of :func:`ortools_lag.kkt.certify`, in its norms and scaling, so that the two
+agree: each row's violation over its own bound's scale ``1 + |b_i|``, each reduced cost that no
+finite bound absorbs over ``1 + |c_j|``, the largest complementarity product and the gap to the
+Lagrangian value of ``y`` (reduced costs absorbed by the finite bounds), the last two over
+``1 + |cᵀx|``, all ``<= ε``. PDLP's measures (l2 norms over ``1 + ‖b‖₂``, ``1 + ‖c‖₂``) are
+reported, not tested: a residual relative to the whole right-hand side's norm lets a row with a
+small bound be violated by a large amount (Netlib israel: a row off by 41 at ε = 1e-4).
 
 >>> import numpy as np, scipy.sparse as sp
 >>> A = sp.csr_matrix(np.array([[1.0, 1.0]]))
@@ -84,7 +87,7 @@ STATUSES = (
     "time_limit",
     "numerical_error",
 )
-_EVAL_EVERY = 64
+_EVAL_EVERY = 32
 _RESTART = (0.2, 0.8, 0.25)  # sufficient / necessary KKT reduction, artificial restart fraction
 _SMOOTHING = 0.5  # primal weight update smoothing θ
 _INF = math.inf
@@ -101,10 +104,14 @@ class PdhgResult:
     status
         One of :data:`STATUSES`.
     objective, dual_objective
-        ``cᵀx + offset`` and the dual bound ``D(y)``.
+        ``cᵀx + offset`` and the Lagrangian value of ``y`` (the certificate's dual bound).
     primal_residual, dual_residual, gap, objective_error
-        Relative: ``‖Ax − proj(Ax)‖₂/(1+‖b‖₂)``, ``‖r − λ‖₂/(1+‖c‖₂)``,
-        ``|p − d|/(1+|p|+|d|)`` and ``(|y|ᵀ|Ax − proj(Ax)| + |x|ᵀ|r − λ|)/(1+|p|+|d|)``.
+        PDLP's relative measures (reported): ``‖Ax − proj(Ax)‖₂/(1+‖b‖₂)``,
+        ``‖r − λ‖₂/(1+‖c‖₂)``, ``|p − d|/(1+|p|+|d|)`` and
+        ``(|y|ᵀ|Ax − proj(Ax)| + |x|ᵀ|r − λ|)/(1+|p|+|d|)``.
+    certificate_residuals
+        The certificate's measures that termination tests (``primal``, ``stationarity``,
+        ``gap``, ``complementarity``; see the module docstring).
     tolerance, tolerance_met
         The requested tolerance, and the tolerance met (``None`` unless optimal).
     certificate
@@ -132,6 +139,7 @@ class PdhgResult:
     backend: str
     device: str
     polished: bool = False
+    certificate_residuals: dict[str, float] | None = None
 
     @property
     def r(self) -> np.ndarray:
@@ -140,8 +148,10 @@ class PdhgResult:
 
     @property
     def relative_error(self) -> float:
-        """The largest of the four relative measures (``<= tolerance`` when optimal)."""
-        return max(self.primal_residual, self.dual_residual, self.gap, self.objective_error)
+        """The largest of the certificate's measures (``<= tolerance`` when optimal)."""
+        if self.certificate_residuals is None:
+            return math.nan
+        return max(self.certificate_residuals.values())
 
 
 @dataclass
@@ -189,9 +199,9 @@ class _Options:
         """Whether ``q`` meets the target (all four measures, or one side's residual)."""
         t = self.tol if self.target_tol is None else self.target_tol
         if self.target == "primal":
-            return q.rel_p <= t
+            return q.cert_p <= t
         if self.target == "dual":
-            return q.rel_d <= t
+            return q.cert_d <= t
         return q.worst <= t
 
 
@@ -335,8 +345,8 @@ def _loop(lp: _Lp, s: _State, opt: _Options) -> tuple[str, Kkt, Any]:
             return "time_limit", cur, None
         _restart(lp, s, cur, avg, opt)
         log.debug(
-            "pdhg k=%d rel_p=%.2e rel_d=%.2e gap=%.2e eta=%.3g omega=%.3g",
-            s.k, cur.rel_p, cur.rel_d, cur.rel_gap, s.eta, s.omega,
+            "pdhg k=%d primal=%.2e stationarity=%.2e gap=%.2e comp=%.2e eta=%.3g omega=%.3g",
+            s.k, cur.cert_p, cur.cert_d, cur.cert_gap, cur.cert_comp, s.eta, s.omega,
         )  # fmt: skip
 
 
@@ -512,7 +522,7 @@ def pdhg_solve(
         reduced_costs=r,
         status=status,
         objective=kkt.pobj,
-        dual_objective=kkt.dobj,
+        dual_objective=kkt.lagrangian,
         primal_residual=kkt.rel_p,
         dual_residual=kkt.rel_d,
         gap=kkt.rel_gap,
@@ -527,6 +537,12 @@ def pdhg_solve(
         backend=ops.name,
         device=ops.device,
         polished=s.polished,
+        certificate_residuals={
+            "primal": kkt.cert_p,
+            "stationarity": kkt.cert_d,
+            "gap": kkt.cert_gap,
+            "complementarity": kkt.cert_comp,
+        },
     )
 
 

@@ -40,6 +40,7 @@ import scipy.sparse.linalg as spla
 
 from ortools_lag.errors import ModelError
 from ortools_lag.solvers.pdhg.arrays import ArrayOps
+from ortools_lag.solvers.pdhg.certificate import certificate_measures
 
 __all__ = [
     "HostLp",
@@ -282,6 +283,9 @@ class ScaledLp:
     offset: float
     b_norm: float
     c_norm: float
+    w_lo: Any = None  # per row 1 / (β D_r (1 + |lo|)) (0 where lo is infinite)
+    w_hi: Any = None  # per row 1 / (β D_r (1 + |hi|)) (0 where hi is infinite)
+    w_col: Any = None  # per column 1 / (γ D_c (1 + |c|))
 
 
 def _factors(lp: HostLp, scale: bool) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, float, float]:
@@ -323,6 +327,13 @@ def scale_lp(
     def ok(v: np.ndarray) -> Any:
         return ops.asarray(np.isfinite(v).astype(np.float64))
 
+    def weight(v: np.ndarray, d: np.ndarray, unit: float) -> Any:
+        """``1 / (unit d (1 + |v|))``, 0 where ``v`` is infinite: a scaled residual times it is
+        the original residual over its own row's (column's) scale."""
+        with np.errstate(divide="ignore"):
+            w = np.where(np.isfinite(v), 1.0 / (unit * d * (1.0 + np.abs(v))), 0.0)
+        return ops.asarray(w)
+
     def bound(v: np.ndarray) -> Any:
         finite = np.isfinite(v)
         if not finite.any():
@@ -357,6 +368,9 @@ def scale_lp(
         offset=lp.offset,
         b_norm=float(np.linalg.norm(combined_bounds(lp.lo, lp.hi))),
         c_norm=float(np.linalg.norm(lp.c)),
+        w_lo=weight(lp.lo, d_row, beta),
+        w_hi=weight(lp.hi, d_row, beta),
+        w_col=weight(lp.c, d_col, gamma),
     )
     amax = power_norm(As, seed) if constant_step else (float(abs(As).max()) if As.nnz else 0.0)
     return out, ((0.998 if constant_step else 1.0) / amax if amax > 0 else 1.0)
@@ -394,7 +408,9 @@ def scale_point(
 @dataclass(frozen=True)
 class Kkt:
     """Residual norms of one point: ``*_s`` scaled (the restart metric), ``p``, ``d`` and the
-    objectives in original units, ``rel_*`` the relative measures that termination tests."""
+    objectives in original units, ``rel_*`` PDLP's relative measures (l2 norms, reported), and
+    ``cert_*`` the certificate's (:mod:`ortools_lag.kkt`: each row and column on its own scale,
+    the Lagrangian dual bound), which termination tests."""
 
     p_s: float
     d_s: float
@@ -407,10 +423,20 @@ class Kkt:
     rel_d: float
     rel_gap: float
     rel_obj: float
+    cert_p: float = 0.0
+    cert_d: float = 0.0
+    cert_gap: float = 0.0
+    cert_comp: float = 0.0
+    lagrangian: float = math.nan
 
     @property
     def worst(self) -> float:
-        """The largest of the four relative measures."""
+        """The largest of the certificate's four measures (what termination tests)."""
+        return max(self.cert_p, self.cert_d, self.cert_gap, self.cert_comp)
+
+    @property
+    def pdlp_worst(self) -> float:
+        """The largest of PDLP's relative measures and the objective error bound."""
         return max(self.rel_p, self.rel_d, self.rel_gap, self.rel_obj)
 
     def error(self, omega: float) -> float:
@@ -460,6 +486,7 @@ def residuals(lp: ScaledLp, x: Any, y: Any, Ax: Any, ATy: Any) -> Kkt:
     pv = Ax - ops.clip(Ax, lp.lo, lp.hi)
     dv = lp.c + ATy
     ax = ops.abs(x)
+    cert = certificate_measures(lp, x, y, Ax, pv, dv)
     lam_p, term_p = _absorbed(lp, dv, x, ax, upper=False)
     lam_m, term_m = _absorbed(lp, dv, x, ax, upper=True)
     if lam_p is not None:
@@ -475,6 +502,9 @@ def residuals(lp: ScaledLp, x: Any, y: Any, Ax: Any, ATy: Any) -> Kkt:
     d = ops.norm(dv / (lp.gamma * lp.col_s))
     obj_err = (ops.dot(ops.abs(y), ops.abs(pv)) + ops.dot(ax, ops.abs(dv))) * un
     denom = 1.0 + abs(pobj) + abs(dobj)
+    cert_p, cert_d, comp_s, lagr_s = cert
+    lagr = lagr_s * un + lp.offset
+    fscale = 1.0 + abs(pobj)
     return Kkt(
         p_s=ops.norm(pv),
         d_s=ops.norm(dv),
@@ -487,6 +517,11 @@ def residuals(lp: ScaledLp, x: Any, y: Any, Ax: Any, ATy: Any) -> Kkt:
         rel_d=d / (1.0 + lp.c_norm),
         rel_gap=abs(pobj - dobj) / denom,
         rel_obj=obj_err / denom,
+        cert_p=cert_p,
+        cert_d=cert_d,
+        cert_gap=abs(pobj - lagr) / fscale,
+        cert_comp=comp_s * un / fscale,
+        lagrangian=lagr,
     )
 
 

@@ -2,11 +2,16 @@
 
 The model goes through the shared backend round trip: standard form, ``pdhg_solve``, signed row
 multipliers (already in the project convention), then ``kkt.certify`` at the requested
-tolerance. PDHG's own stopping tests (PDLP's: 2-norm residuals, gap over ``1 + |p| + |d|``)
-differ from our certificate's (infinity norms, gap over ``1 + |f|``): when PDHG stops at the
-tolerance but our certificate does not hold there, the run continues from where it stopped at a
-tighter internal tolerance (up to ``refinements`` times). ``OPTIMAL`` needs both; ``info`` says
-which internal tolerance PDHG met.
+tolerance. PDHG's stopping test is that certificate, in its norms and scaling (each row and
+column on its own scale, the Lagrangian dual bound), so a point PDHG calls optimal certifies
+as it is; ``refinements`` (off by default) only guards against rounding between the two
+(another pass from where it stopped, at a tolerance four times tighter). ``crossover=True``
+then hands the point to HiGHS's simplex (:mod:`.crossover`) for an exact vertex.
+
+An infeasibility or unboundedness claim is checked by :func:`ortools_lag.kkt.check_farkas` /
+:func:`~ortools_lag.kkt.check_ray` before it is returned; one that fails the check (a ray with
+a residual the check does not forgive) is dropped and PDHG goes on from its point with
+approximate rays off, so the answer is then the certificate's verdict on that point.
 
 >>> from ortools_lag import Model, solve
 >>> m = Model(); x = m.var("x", 2)
@@ -25,13 +30,15 @@ import numpy as np
 from pydantic import Field
 
 from ortools_lag import kkt
-from ortools_lag.model import to_standard_form
-from ortools_lag.result import Solution, Status, Termination
+from ortools_lag.model import StandardForm, to_standard_form
+from ortools_lag.result import KKTReport, Solution, Status, Termination
 from ortools_lag.solvers.backend import RawResult, finish
 from ortools_lag.solvers.base import Solver, SolverOptions
 
 if TYPE_CHECKING:
+    from ortools_lag.model import Model
     from ortools_lag.problem import Problem
+    from ortools_lag.solvers.pdhg.restarted import PdhgResult
 
 __all__ = ["PdhgOptions", "PdhgSolver"]
 
@@ -43,10 +50,15 @@ _STATUS: dict[str, tuple[Status, Termination]] = {
     "time_limit": (Status.FEASIBLE, Termination.TIME_LIMIT),
     "numerical_error": (Status.NO_SOLUTION, Termination.NUMERICAL_ERROR),
 }
+_RAYS = ("primal_infeasible", "dual_infeasible")
 
 
 class PdhgOptions(SolverOptions):
-    """Options of ``pdhg`` (see :func:`ortools_lag.solvers.pdhg.restarted.pdhg_solve`)."""
+    """Options of ``pdhg`` (see :func:`ortools_lag.solvers.pdhg.restarted.pdhg_solve`).
+
+    ``crossover=True`` finishes with HiGHS's simplex from the PDHG point (an exact vertex, its
+    basis-quality multipliers, certified at the requested tolerance like any answer).
+    """
 
     tolerance: float = Field(default=1e-4, gt=0)
     accuracy: Literal["high"] | None = None
@@ -57,8 +69,17 @@ class PdhgOptions(SolverOptions):
     polish: bool = False
     threads: int | None = Field(default=None, ge=1)
     seed: int = 0
-    refinements: int = Field(default=2, ge=0)
+    refinements: int = Field(default=0, ge=0)
     method: Literal["adaptive", "halpern"] = "adaptive"
+    crossover: bool = False
+
+
+def _checked_ray(model: Model, sf: StandardForm, res: PdhgResult) -> KKTReport:
+    """The project's check of PDHG's ray (Farkas ``y`` or primal direction)."""
+    assert res.certificate is not None
+    if res.status == "primal_infeasible":
+        return kkt.check_farkas(model, sf.unpack_rows(np.asarray(res.certificate)))
+    return kkt.check_ray(model, np.asarray(res.certificate))
 
 
 class PdhgSolver(Solver):
@@ -89,13 +110,13 @@ class PdhgSolver(Solver):
             ws = options.warm_start
             warm = (model.join(ws["x"]), sf.pack_rows(ws.get("multipliers", {})))
         tol = 1e-8 if options.accuracy == "high" else options.tolerance
-        inner, iterations = tol, 0
-        # time_limit bounds the whole solve: each refinement pass gets what is left of it
+        inner, iterations, eps_ray, passes = tol, 0, 1e-8, 0
+        # time_limit bounds the whole solve: each further pass gets what is left of it
         deadline = t0 + options.time_limit if options.time_limit else None
-        out_of_time = False
-        for k in range(options.refinements + 1):
+        out_of_time, dropped = False, ""
+        while True:
             left = None if deadline is None else deadline - time.perf_counter()
-            if left is not None and left <= 0 and k > 0:
+            if left is not None and left <= 0 and passes > 0:
                 out_of_time = True
                 break
             res = pdhg_solve(
@@ -104,22 +125,36 @@ class PdhgSolver(Solver):
                 time_limit=None if left is None else max(left, 1e-3), device=options.device,
                 backend=options.backend, warm_start=warm, polish=options.polish,
                 threads=options.threads, seed=options.seed, method=options.method,
+                eps_infeasible=eps_ray,
             )  # fmt: skip
-            iterations += res.iterations
+            iterations, passes = iterations + res.iterations, passes + 1
+            warm = (np.asarray(res.x), np.asarray(res.y))
+            if res.status in _RAYS and res.certificate is not None:
+                ray = _checked_ray(model, sf, res)
+                if ray.certified or eps_ray == 0.0 or iterations >= options.max_iter:
+                    break
+                # an approximate ray that the check refuses: go on without approximate rays
+                dropped = f"{res.status} ray refused by the check ({'; '.join(ray.notes)})"
+                eps_ray = 0.0
+                continue
             if res.status != "optimal" or iterations >= options.max_iter:
+                break
+            if passes > options.refinements:
                 break
             lam = sf.unpack_rows(np.asarray(res.y))
             if kkt.certify(model, np.asarray(res.x), lam, tol=tol).certified:
                 break
-            warm, inner = (np.asarray(res.x), np.asarray(res.y)), inner / 4
+            inner /= 4
         status, term = _STATUS.get(res.status, (Status.NO_SOLUTION, Termination.UNKNOWN))
-        if out_of_time:  # a refinement was due but the time was spent: say so
+        if out_of_time:  # a further pass was due but the time was spent: say so
             term = Termination.TIME_LIMIT
-        raw = RawResult(status, term, iterations=iterations, message=f"PDHG: {res.status}")
+        message = f"PDHG: {res.status}" + (f"; {dropped}" if dropped else "")
+        raw = RawResult(status, term, iterations=iterations, message=message)
         raw.info = {
             "tolerance": tol,
             "internal_tolerance": inner,
             "tolerance_met": res.tolerance_met,
+            "certificate_residuals": res.certificate_residuals,
             "relative_primal_residual": res.primal_residual,
             "relative_dual_residual": res.dual_residual,
             "relative_gap": res.gap,
@@ -127,11 +162,36 @@ class PdhgSolver(Solver):
             "backend": res.backend,
             "device": res.device,
         }
-        if status == Status.INFEASIBLE:
-            raw.farkas = None if res.certificate is None else np.asarray(res.certificate)
-        elif status == Status.UNBOUNDED:
-            raw.ray = None if res.certificate is None else np.asarray(res.certificate)
+        if status in (Status.INFEASIBLE, Status.UNBOUNDED):
+            if res.status in _RAYS and not _checked_ray(model, sf, res).certified:
+                # an exact-residual ray that still fails the check: nothing proven
+                raw.status, raw.termination = Status.NO_SOLUTION, Termination.NUMERICAL_ERROR
+                raw.message = f"{message}; its ray failed the check"
+                raw.x, raw.y = np.asarray(res.x), np.asarray(res.y)
+            elif status == Status.INFEASIBLE:
+                raw.farkas = np.asarray(res.certificate)
+            else:
+                raw.ray = np.asarray(res.certificate)
         else:
             raw.x, raw.y = np.asarray(res.x), np.asarray(res.y)
+            if options.crossover:
+                left = None if deadline is None else deadline - time.perf_counter()
+                _crossover(sf, raw, left)
         secs = time.perf_counter() - t0
         return finish(model, sf, raw, solver=self.name, seconds=secs, tol=tol)
+
+
+def _crossover(sf: StandardForm, raw: RawResult, time_limit: float | None) -> None:
+    """Replace the PDHG point of ``raw`` by HiGHS's simplex answer from it (when HiGHS finds
+    the optimum; its status text goes to ``info`` either way)."""
+    from ortools_lag.solvers.pdhg.crossover import crossover
+
+    assert raw.x is not None and raw.y is not None
+    out = crossover(sf, raw.x, raw.y, time_limit=time_limit)
+    raw.info["crossover"] = {"status": out.status, "simplex_iterations": out.iterations}
+    if out.status == "Optimal" and out.x is not None and out.y is not None:
+        raw.x, raw.y = out.x, out.y
+        raw.status, raw.termination = Status.OPTIMAL, Termination.CONVERGED
+        raw.message += "; crossover: HiGHS simplex optimal"
+    else:
+        raw.message += f"; crossover: HiGHS {out.status} (PDHG point kept)"
