@@ -557,15 +557,22 @@ class Lagrangian:
             return rep.primal_residual, rep.integrality
         sf = self._sf
         Az = sf.A @ z
-        row = np.maximum(np.maximum(sf.row_lo - Az, Az - sf.row_hi), 0.0)
-        col = np.maximum(np.maximum(sf.lb - z, z - sf.ub), 0.0)
-        viol = max(float(np.max(row, initial=0.0)), float(np.max(col, initial=0.0)))
+        viol = max(_scaled_violation(Az, sf.row_lo, sf.row_hi), _scaled_violation(z, sf.lb, sf.ub))
         zi = z[sf.integrality]
         integ = float(np.max(np.abs(zi - np.round(zi)), initial=0.0))
-        return viol / self.feasibility_scale, integ
+        return viol, integ
 
     def __repr__(self) -> str:
         return (
             f"Lagrangian({self.model.name!r}, relax={list(self.relax)}, "
             f"{self.size} multipliers, inner={self.inner if self.why_not() is None else 'n/a'})"
         )
+
+
+def _scaled_violation(v: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
+    """``max(0, (lo - v) / (1 + |lo|), (v - hi) / (1 + |hi|))``: each row or bound on its own
+    scale, as :func:`ortools_lag.kkt.certify` measures it."""
+    with np.errstate(invalid="ignore"):
+        below = np.where(np.isfinite(lo), (lo - v) / (1.0 + np.abs(lo)), 0.0)
+        above = np.where(np.isfinite(hi), (v - hi) / (1.0 + np.abs(hi)), 0.0)
+    return float(np.max(np.maximum(below, above), initial=0.0))

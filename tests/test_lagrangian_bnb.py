@@ -26,7 +26,20 @@ OPT_GAP1 = [261, 269, 256, 274, 251]  # data/MANIFEST.md, gap table, min form
 OPT_GAP4 = [423, 424, 426, 395, 406]
 OPT_GAPA = [1698, 3235, 1360, 2623, 1158, 2339]
 MKNAP1 = [3800, 8706.1, 4015, 6120, 12400, 10618, 16537]  # printed in mknap1.txt
-RCSP = {1: 131, 2: 131, 3: 2, 4: 2, 5: 100, 6: 100, 7: 6, 9: 420, 10: 420, 11: 6, 12: 6}  # MANIFEST
+RCSP = {
+    1: 131,
+    2: 131,
+    3: 2,
+    4: 2,
+    5: 100,
+    6: 100,
+    7: 6,
+    8: 14,
+    9: 420,
+    10: 420,
+    11: 6,
+    12: 6,
+}  # MANIFEST
 
 
 def _optimal(problem, sol, optimum: float) -> None:  # type: ignore[no-untyped-def]
@@ -150,7 +163,7 @@ def test_node_limit_reports_feasible_with_gap() -> None:
     p = gap.read(DATA / "gap" / "gap1.txt", problem=1)
     sol = solve(p, "lagrangian_bnb", max_nodes=1)
     assert sol.status == Status.FEASIBLE
-    assert sol.termination == Termination.ITERATION_LIMIT and sol.info["limit"] == "node_limit"
+    assert sol.termination == Termination.NODE_LIMIT and sol.info["limit"] == "node_limit"
     assert sol.bound <= OPT_GAP1[0] <= sol.objective
     assert sol.gap == sol.objective - sol.bound > 0
     assert sol.kkt is not None and sol.kkt.certified  # the open leaves' bounds re-evaluated
@@ -199,7 +212,7 @@ def test_ufl_proven(name: str) -> None:
     _optimal(p, sol, p.metadata["optimum"])
 
 
-@pytest.mark.parametrize("k", [3, 5])
+@pytest.mark.parametrize("k", [3, 5, 8])
 def test_rcsp_by_generic_tree(k: int) -> None:
     p = csp.read(DATA / "rcsp" / f"rcsp{k}.txt")
     sol = solve(p, "lagrangian_bnb", time_limit=60)
@@ -264,3 +277,76 @@ def test_convergence_plot_draws_the_history() -> None:
     p = gap.read(DATA / "gap" / "gap1.txt", problem=1)
     fig = convergence(solve(p, "lagrangian_bnb"))
     assert fig.axes
+
+
+def test_reduced_cost_fixing_and_propagation_shrink_a_gap_tree() -> None:
+    p = gap.read(DATA / "gap" / "gap3.txt", problem=1)
+    plain = solve(p, "lagrangian_bnb", time_limit=60)
+    fixed = solve(p, "lagrangian_bnb", time_limit=60, fixing=True)
+    _optimal(p, plain, 438)  # data/MANIFEST.md, gap3 problem 1, optimum (min)
+    _optimal(p, fixed, 438)
+    assert fixed.info["fixed_by_reduced_cost"] > 0 and fixed.info["fixed_by_propagation"] > 0
+    assert fixed.info["leaf_kinds"]["fixing"] > 0 and fixed.info["leaf_kinds"]["rows"] > 0
+    assert fixed.info["nodes"] < plain.info["nodes"]
+
+
+def test_round_and_repair_finds_the_incumbent_without_a_plan_heuristic() -> None:
+    """No family heuristic (fractional weights: the engine's blocks): the repair MIP runs, and
+    the tree closes at HiGHS's optimum."""
+    rng = np.random.default_rng(7)
+    m_, n_ = 3, 8
+    cost = rng.integers(5, 30, size=(m_, n_)).astype(float)
+    weight = rng.uniform(1.0, 6.0, size=(m_, n_)).round(2)
+    cap = weight.sum(axis=1) / 2.0
+    p = gap.build(cost, weight, cap)
+    sol = solve(p, "lagrangian_bnb", relax=["assignment"], heuristic=False)
+    ref = milp(
+        cost.ravel(),
+        constraints=[
+            LinearConstraint(np.kron(np.ones((1, m_)), np.eye(n_)), 1, 1),
+            LinearConstraint(np.kron(np.eye(m_), np.ones((1, n_))) * weight.ravel(), -np.inf, cap),
+        ],
+        integrality=np.ones(m_ * n_),
+        bounds=Bounds(0, 1),
+    )
+    _optimal(p, sol, ref.fun)
+    assert sol.info["repair_calls"] >= 1
+
+
+def test_callback_sees_the_model_sense() -> None:
+    seen: list[dict[str, float]] = []
+    p = gap.read(DATA / "gap" / "gap1.txt", problem=1, sense="max")
+    sol = solve(p, "lagrangian_bnb", callback=lambda rec: seen.append(rec))
+    assert seen[-1]["primal"] == sol.objective == 336  # data/MANIFEST.md, gap1-1 (max)
+    assert seen[-1]["bound"] >= sol.objective  # an upper bound of a maximisation
+
+
+@pytest.mark.parametrize("k", [8, 5])  # rcsp8: acyclic graph; rcsp5: with cycles (flow LP)
+def test_csp_oracle_with_forced_arcs_agrees_with_highs(k: int) -> None:
+    p = csp.read(DATA / "rcsp" / f"rcsp{k}.txt")
+    d, plan = p.data.instance, p.relaxation()
+    rng = np.random.default_rng(k)
+    kinds = set()
+    for t in range(6):
+        engine = Lagrangian(p.model, plan.relax)
+        lam = np.r_[np.abs(rng.normal(0.0, 0.5, d.num_resources)), np.zeros(d.num_resources)]
+        lam_g = {"upper": lam[: d.num_resources], "lower": lam[d.num_resources :]}
+        path = plan.oracle(lam_g)[0]["x"]  # the unrestricted shortest path
+        lb, ub = engine.lb.copy(), engine.ub.copy()
+        on = np.flatnonzero(path > 0.5)
+        lb[rng.choice(on, 2, replace=False)] = 1.0
+        if t % 2:  # an arc off the path forced too
+            lb[rng.choice(np.flatnonzero(ub > 0), 1)] = 1.0
+        ub[rng.choice(np.flatnonzero(lb < 1), 3, replace=False)] = 0.0
+        engine.lb, engine.ub = lb, ub
+        ref = engine.evaluate(engine.join(lam_g))
+        engine.close()
+        xs, value = plan.oracle(lam_g, bounds={"x": (lb, ub)})
+        kinds.add(ref.status)
+        if ref.status == "infeasible":
+            assert value == math.inf
+            continue
+        assert ref.status == "optimal"
+        assert np.all(xs["x"] >= lb) and np.all(xs["x"] <= ub)
+        assert math.isclose(value, ref.lower, rel_tol=1e-9, abs_tol=1e-6)
+    assert "optimal" in kinds

@@ -40,7 +40,28 @@ if TYPE_CHECKING:
     from ortools_lag.solvers.branch_and_bound.relaxation import NodeRelaxation
     from ortools_lag.solvers.dual.protocol import DualMethod, DualState
 
-__all__ = ["Incumbent", "NodeOutcome", "node_ascent"]
+__all__ = ["Incumbent", "NodeOutcome", "node_ascent", "objective_ceiling"]
+
+
+def objective_ceiling(lag: Lagrangian, lb: np.ndarray, ub: np.ndarray) -> float:
+    """The largest value of a linear objective (minimisation sense) over the box ``[lb, ub]``.
+
+    ``inf`` for a quadratic or nonlinear objective, or when a bound it needs is infinite.
+
+    >>> from ortools_lag import Model
+    >>> from ortools_lag.lagrangian import Lagrangian
+    >>> m = Model(); x = m.var("x", 2, ub=1, domain="binary"); m.minimize(3 * x[0] - x[1] + 2)
+    >>> lag = Lagrangian(m, ())
+    >>> objective_ceiling(lag, lag.lb, lag.ub)
+    5.0
+    """
+    if lag.Q is not None or not lag.objective_ok:
+        return math.inf
+    c = lag.c
+    used = c != 0
+    top = np.where(c[used] > 0, c[used] * ub[used], c[used] * lb[used])
+    value = float(top.sum()) + float(lag.offset)
+    return value if math.isfinite(value) else math.inf
 
 
 class Incumbent:
@@ -57,16 +78,27 @@ class Incumbent:
         ``ceil(bound) >= value``.
     use_heuristic
         Run the plan's Lagrangian heuristic on minimisers.
+    cutoff
+        An a-priori bound on every feasible objective value (the objective's largest value over
+        the root's box, see :func:`objective_ceiling`): before any incumbent a node whose bound
+        exceeds it holds no feasible point (its relaxed rows cannot be met) and is pruned.
     """
 
     def __init__(
-        self, lag: Lagrangian, *, tol: float, integral: bool, use_heuristic: bool = True
+        self,
+        lag: Lagrangian,
+        *,
+        tol: float,
+        integral: bool,
+        use_heuristic: bool = True,
+        cutoff: float = math.inf,
     ) -> None:
         self.lag, self.tol, self.integral = lag, tol, integral
         self.heuristic = lag.heuristic if use_heuristic else None
         self.value, self.z, self.source = math.inf, None, ""
         self.integer = lag.integer
         self.found_at = 0
+        self.cutoff = cutoff
 
     def offer(self, z: np.ndarray, source: str) -> bool:
         """Keep ``z`` when it is feasible, integral and better; ``True`` when kept."""
@@ -96,7 +128,7 @@ class Incumbent:
     def prunes(self, bound: float) -> bool:
         """Whether a node of this bound (minimisation sense) cannot hold a better point."""
         if not math.isfinite(self.value):
-            return bound == math.inf
+            return bound == math.inf or bound > self.cutoff + 1e-9 * max(1.0, abs(self.cutoff))
         scale = max(1.0, abs(self.value))
         if self.integral:
             return round_up(bound, True) >= self.value - 1e-9 * scale

@@ -9,8 +9,14 @@ model's expressions, each connected component solved by HiGHS with the leaf's bo
 block contributes its dual bound), as
 :func:`~ortools_lag.solvers.dual.lagrangian_closing.certify_by_blocks` does for a root. A leaf
 whose variables are all fixed is checked directly: its single point is feasible (its objective is
-its bound) or not (it is empty). The certified bound is the least re-evaluated leaf value; a
-reported leaf bound above its re-evaluation (beyond the tolerance) fails the certificate.
+its bound) or not (it is empty). A ``"fixing"`` leaf (the part of a node cut off by reduced-cost
+fixing, :mod:`~ortools_lag.solvers.branch_and_bound.fixing`) is worth the node's re-evaluated
+``q`` plus the least gain of its fixed variables, the gains recomputed from the model's reduced
+costs at the leaf's multipliers and the kept rows' directions checked again. A ``"rows"`` leaf
+(cut off by bound propagation) must have a row of the model that no point of its box meets
+(least and largest activities); it is then empty. The certified bound is the least
+re-evaluated leaf value; a reported leaf bound above its re-evaluation (beyond the tolerance)
+fails the certificate.
 
 >>> from ortools_lag import Model
 >>> m = Model(); x = m.var("x", 2, ub=1, domain="binary")
@@ -53,7 +59,11 @@ class Leaf:
         The bound the search used (``inf`` for an infeasible leaf).
     kind
         ``"bound"`` (pruned by the incumbent), ``"infeasible"``, ``"fixed"`` (every integer
-        variable fixed) or ``"open"`` (left at a limit).
+        variable fixed), ``"fixing"`` (cut off by reduced-cost fixing), ``"rows"`` (cut off by
+        bound propagation on the rows) or ``"open"`` (left at a limit).
+    fixed_down, fixed_up
+        For a ``"fixing"`` leaf: the variables fixed at ``lb`` / at ``ub`` (the leaf is the
+        node's part where one of them is off that bound).
     """
 
     lb: np.ndarray
@@ -61,6 +71,8 @@ class Leaf:
     lam: np.ndarray
     bound: float
     kind: str
+    fixed_down: tuple[int, ...] = ()
+    fixed_up: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,6 +103,7 @@ def _leaf_value(
     leaf: Leaf,
     options: Mapping[str, Any],
     integer: np.ndarray,
+    dirs: tuple[np.ndarray, np.ndarray] | None,
 ) -> float:
     """``q`` at the leaf (minimisation sense), by HiGHS on the kept rows with its bounds."""
     lag = Lagrangian(model, relax, block_options=options)
@@ -101,9 +114,24 @@ def _leaf_value(
             return lag.objective_min(z) if viol <= 1e-9 and integ <= 1e-9 else math.inf
         lag.lb, lag.ub = leaf.lb.copy(), leaf.ub.copy()
         pt = lag.evaluate(leaf.lam)
+        if leaf.kind == "fixing":
+            return pt.lower + _least_gain(lag, leaf, dirs)
         return pt.lower
     finally:
         lag.close()
+
+
+def _least_gain(lag: Lagrangian, leaf: Leaf, dirs: tuple[np.ndarray, np.ndarray] | None) -> float:
+    """The least reduced-cost gain of a fixing leaf's variables (``-inf`` if one fails)."""
+    if dirs is None:
+        return -math.inf  # the Lagrangian is not linear in x: no such bound
+    y = lag.row_sign * lag.project(leaf.lam)
+    d = np.asarray(lag.c + lag.A_R.T @ y, dtype=float).ravel()
+    down, up = np.asarray(leaf.fixed_down, dtype=np.intp), np.asarray(leaf.fixed_up, dtype=np.intp)
+    if not (dirs[0][down].all() and dirs[1][up].all()):
+        return -math.inf  # a kept row is not closed in that direction: no such bound
+    gains = np.r_[d[down], -d[up]]
+    return float(gains.min()) if gains.size and gains.min() > 0 else -math.inf
 
 
 def certify_leaves(
@@ -133,6 +161,13 @@ def certify_leaves(
     t0 = time.perf_counter()
     opts = dict(block_options or {})
     integer = model.integrality()
+    from ortools_lag.solvers.branch_and_bound.fixing import RowPropagation, monotone_directions
+
+    probe = Lagrangian(model, relax)
+    kinds = {leaf.kind for leaf in leaves}
+    dirs = monotone_directions(probe) if "fixing" in kinds else None
+    rows = RowPropagation(probe) if "rows" in kinds else None
+    probe.close()
     notes: list[str] = []
     worst = math.inf
     done = 0
@@ -141,7 +176,11 @@ def certify_leaves(
             notes.append(f"{len(leaves) - done} leaves not re-evaluated (time limit)")
             worst = math.nan
             break
-        q = _leaf_value(model, relax, leaf, opts, integer)
+        if leaf.kind == "rows":  # cut off by bound propagation: no point meets some row
+            assert rows is not None
+            q = math.inf if rows.empty(leaf.lb, leaf.ub) else -math.inf
+        else:
+            q = _leaf_value(model, relax, leaf, opts, integer, dirs)
         done += 1
         if math.isnan(q):
             notes.append("HiGHS gave no value for a leaf")

@@ -12,8 +12,9 @@ certify.Leaf` for the certificate.
 
 Every node is recorded in the history: ``bound`` is the global bound (the least over the open
 nodes and the node at hand, capped by the incumbent), ``primal`` the incumbent, ``gap`` their
-difference, ``dual_value`` the node's own bound, ``extra["nodes"]`` the count and
-``extra["open"]`` the open nodes.
+difference, ``dual_value`` the node's own bound, ``violation`` the norm of the relaxed rows'
+violation at the node's best minimiser, ``extra["nodes"]`` the count and ``extra["open"]`` the
+open nodes.
 
 >>> from ortools_lag import Model
 >>> from ortools_lag.solvers.branch_and_bound.relaxation import NodeRelaxation
@@ -38,9 +39,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ortools_lag.solvers.branch_and_bound.ascent import Incumbent, NodeOutcome, node_ascent
+from ortools_lag.solvers.branch_and_bound.ascent import (
+    Incumbent,
+    NodeOutcome,
+    node_ascent,
+    objective_ceiling,
+)
 from ortools_lag.solvers.branch_and_bound.certify import Leaf
+from ortools_lag.solvers.branch_and_bound.fixing import ReducedCostFixing, RowPropagation
 from ortools_lag.solvers.branch_and_bound.node import Node, children, choose_branch
+from ortools_lag.solvers.branch_and_bound.repair import RoundAndRepair
 from ortools_lag.solvers.dual.lagrangian_heuristic import round_up
 
 if TYPE_CHECKING:
@@ -66,6 +74,10 @@ class SearchLimits:
     dive: bool = True
     tolerance: float = 1e-6
     use_heuristic: bool = True
+    fixing: bool = False
+    repair: str = "auto"
+    repair_every: int = 10
+    repair_time: float = 1.0
 
 
 def objective_is_integral(lag: Any) -> bool:
@@ -106,7 +118,22 @@ class Search:
         lag = node.lag
         self.integral = objective_is_integral(lag)
         self.incumbent = Incumbent(
-            lag, tol=limits.tolerance, integral=self.integral, use_heuristic=limits.use_heuristic
+            lag,
+            tol=limits.tolerance,
+            integral=self.integral,
+            use_heuristic=limits.use_heuristic,
+            cutoff=objective_ceiling(lag, node.lb0, node.ub0),
+        )
+        fixing = ReducedCostFixing(lag) if limits.fixing else None
+        self.fixing = fixing if fixing is not None and fixing.active else None
+        rows = RowPropagation(lag) if limits.fixing else None
+        self.propagation = rows if rows is not None and rows.active else None
+        own = limits.use_heuristic and lag.heuristic is not None
+        self.repair_always = limits.repair == "always" or (limits.repair == "auto" and not own)
+        self.repair = (
+            RoundAndRepair(node.model, time_limit=limits.repair_time)
+            if limits.repair != "never"
+            else None
         )
         self.integer = lag.integer
         self.rows = lag.A_R.tocsr()
@@ -120,6 +147,7 @@ class Search:
         self._open: list[tuple[float, int, Node]] = []  # heap (or stack) of open nodes
         self._ids = 1
         self._last_bound = math.nan
+        self._last_violation = math.nan
         self.t0 = time.perf_counter()
 
     # -- limits -----------------------------------------------------------------------------
@@ -193,10 +221,15 @@ class Search:
         lim = self.limits
         lb, ub = node.bounds(self.node.lb0, self.node.ub0)
         self.nodes += 1
+        self._last_violation = math.nan
         self.max_depth = max(self.max_depth, node.depth)
         if np.any(lb > ub):
             self._leaf(node, node.lam, math.inf, "infeasible", lb, ub)
             return None
+        implied = self._propagate(node, lb, ub)
+        if implied is None:
+            return None
+        node = Node(node.id, node.depth, node.fixes + implied, node.lam, node.parent_bound)
         free = self.integer & (lb < ub)
         if not free.any() and self.integer.all():  # a single point
             z = lb.copy()
@@ -224,26 +257,90 @@ class Search:
         bound = max(out.bound, node.parent_bound)  # the parent's bound holds here too
         lam = out.lam if out.bound >= node.parent_bound else node.lam
         self._last_bound = bound
+        if out.violation is not None:
+            self._last_violation = float(np.linalg.norm(out.violation))
         if out.infeasible:
             self._leaf(node, node.lam, math.inf, "infeasible", lb, ub)
             return None
         if out.x_bar is not None:
             self.incumbent.offer_rounded(out.x_bar)
+            self._repair(node, out.x_bar, lb, ub)
         if self.incumbent.prunes(bound):
             self._leaf(node, lam, bound, "bound", lb, ub)
             return None
         assert out.x_best is not None and out.x_bar is not None and out.violation is not None
+        fixes = self._fix(out, lb, ub)
+        free = self.integer & (lb < ub)
+        parent = Node(node.id, node.depth, node.fixes + fixes, lam, bound)
         branch = choose_branch(
             lim.branching, out.x_bar, out.x_best, lb, free, self.rows, out.violation
         )
-        if branch is None:  # integers fixed, continuous part left: the bound stands
-            self._leaf(node, lam, bound, "open", lb, ub)
+        if branch is None:
+            if fixes and self.integer.all():  # fixing left a single point: evaluate it
+                return Node(self._next_id(), node.depth + 1, parent.fixes, lam, bound)
+            self._leaf(node, lam, bound, "open", lb, ub)  # continuous part left: the bound stands
             return None
-        parent = Node(node.id, node.depth, node.fixes, lam, bound)
         first, second = children(parent, branch, next_id=self._ids)
         self._ids += 2
         self._push(second)
         return first
+
+    def _next_id(self) -> int:
+        self._ids += 1
+        return self._ids - 1
+
+    def _repair(self, node: Node, x_bar: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> None:
+        """The round-and-repair heuristic: at every node while there is no incumbent, else at
+        the root and every ``repair_every`` nodes when the plan has no heuristic of its own."""
+        if self.repair is None:
+            return
+        none_yet = not math.isfinite(self.incumbent.value)
+        due = node.depth == 0 or self.nodes % self.limits.repair_every == 0
+        if not (none_yet or (self.repair_always and due)):
+            return
+        self.incumbent.offer(self.repair.round(x_bar, lb, ub), "rounded average of the minimisers")
+        z = self.repair.repair(x_bar, lb, ub)
+        if z is not None:
+            self.incumbent.offer(z, "round and repair (HiGHS MIP)")
+
+    def _propagate(
+        self, node: Node, lb: np.ndarray, ub: np.ndarray
+    ) -> tuple[tuple[int, float, float], ...] | None:
+        """Bound propagation on the rows (``lb``/``ub`` tightened in place): the implied
+        decisions, or ``None`` when the node is empty (then a leaf)."""
+        if self.propagation is None:
+            return ()
+        cuts = self.propagation.propagate(lb, ub)
+        for _, cut_lb, cut_ub in cuts:
+            self.leaves.append(Leaf(cut_lb, cut_ub, node.lam, math.inf, "rows"))
+        if self.propagation.empty(lb, ub):
+            self.leaves.append(Leaf(lb.copy(), ub.copy(), node.lam, math.inf, "rows"))
+            return None
+        return tuple((j, float(lb[j]), float(ub[j])) for j, _, _ in cuts)
+
+    def _fix(
+        self, out: NodeOutcome, lb: np.ndarray, ub: np.ndarray
+    ) -> tuple[tuple[int, float, float], ...]:
+        """Reduced-cost fixing at the node (``lb``/``ub`` tightened in place); its decisions."""
+        if self.fixing is None or not math.isfinite(self.incumbent.value):
+            return ()
+        inc = self.incumbent
+
+        def reaches(b: float) -> bool:  # no tolerance below the incumbent (the leaf's bound)
+            return inc.prunes(b) and (inc.integral or b >= inc.value)
+
+        down, up, gain = self.fixing.fixes(out.lam, out.bound, lb, ub, reaches)
+        if not (down.size or up.size):
+            return ()
+        bound = out.bound + gain  # the cut-off part of the node: one leaf for the certificate
+        cut = (tuple(int(j) for j in down), tuple(int(j) for j in up))
+        self.leaves.append(Leaf(lb.copy(), ub.copy(), out.lam, bound, "fixing", *cut))
+        fixes = tuple((int(j), float(lb[j]), float(lb[j])) for j in down) + tuple(
+            (int(j), float(ub[j]), float(ub[j])) for j in up
+        )
+        ub[down] = lb[down]
+        lb[up] = ub[up]
+        return fixes
 
     def _leaf(
         self,
@@ -268,6 +365,7 @@ class Search:
             "bound": bound,
             "primal": inc if math.isfinite(inc) else math.nan,
             "gap": inc - bound if math.isfinite(inc) and math.isfinite(bound) else math.nan,
+            "violation": self._last_violation,
             "seconds": time.perf_counter() - self.t0,
             "nodes": float(self.nodes),
             "open": float(len(self._open)),

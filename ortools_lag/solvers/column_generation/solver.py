@@ -202,20 +202,41 @@ class DantzigWolfeMethod(DualMethod):
             why = f"the restricted master is {ms.status}"
             if ms.status == "unbounded":
                 why += ": the relaxation is unbounded (so is the Lagrangian dual's minimisation)"
-            return replace(state, solution=ms, stale=False, stalled=True, message=why)
+            return replace(
+                state,
+                iteration=state.iteration + 1,
+                solution=ms,
+                stale=False,
+                stalled=True,
+                message=why,
+            )
         proven = self._closed(ms, state.bound) or (
             state.mispricings > 0 and state.alpha_used == 0.0
         )
         if proven:  # the master is optimal over every column
             if ms.artificial <= _art_tol(ms):
                 why = "the master's value meets the Lagrangian bound"
-                return replace(state, solution=ms, stale=False, converged=True, message=why)
+                return replace(
+                    state,
+                    iteration=state.iteration + 1,
+                    solution=ms,
+                    stale=False,
+                    converged=True,
+                    message=why,
+                )
             if master.big_m >= self.big_m_cap:
                 why = (
                     f"the master still uses its artificial columns at big_m = {master.big_m:.3g}: "
                     "the relaxed rows look infeasible over the kept part's convex hull"
                 )
-                return replace(state, solution=ms, stale=False, stalled=True, message=why)
+                return replace(
+                    state,
+                    iteration=state.iteration + 1,
+                    solution=ms,
+                    stale=False,
+                    stalled=True,
+                    message=why,
+                )
             master.set_big_m(master.big_m * BIG_M_GROWTH)  # M was too small: raise, re-solve
             ms = master.solve()
         lam_rmp = lag.project(lag.row_sign * ms.y)
@@ -225,7 +246,14 @@ class DantzigWolfeMethod(DualMethod):
             alpha = 0.0
         pt = lag.evaluate(lag.project(alpha * center + (1.0 - alpha) * lam_rmp))
         if pt.status == "unbounded":
-            return replace(state, solution=ms, stale=False, stalled=True, message=_UNBOUNDED)
+            return replace(
+                state,
+                iteration=state.iteration + 1,
+                solution=ms,
+                stale=False,
+                stalled=True,
+                message=_UNBOUNDED,
+            )
         added = 0
         if pt.status == "optimal":
             cols = self.pricer.columns(pt.x)
