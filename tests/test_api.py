@@ -28,7 +28,13 @@ def test_signatures() -> None:
         "integer_mask",
     ]
     assert inspect.signature(Model.var).parameters["lb"].default == 0.0
-    assert list(inspect.signature(solve).parameters) == ["model_or_problem", "solver", "options"]
+    assert list(inspect.signature(solve).parameters) == [
+        "model_or_problem",
+        "solver",
+        "ranging",
+        "fixed_duals",
+        "options",
+    ]
     assert list(inspect.signature(read_mps).parameters) == ["path"]
     p = inspect.signature(Problem).parameters
     assert list(p)[:4] == ["model", "relaxations", "default_relaxation", "decode"]

@@ -98,7 +98,7 @@ def _f(x: float) -> float:
 def test_vieira_example_input_multiplier() -> None:
     m = _vieira()
     sol = solve(m, "adjoint")
-    assert sol.status == Status.OPTIMAL, sol.message
+    assert sol.status == Status.LOCALLY_OPTIMAL, sol.message  # nonlinear layers: not proven convex
     check_solution(m, sol)
     lam = float(sol.multipliers["input"])
     assert math.isclose(lam, -114.14044497283, rel_tol=1e-9)

@@ -117,7 +117,7 @@ def test_backprop_is_lagrangian(runs: Runs) -> None:
     x = 0.3
     u = math.exp(x) + math.exp(2 * x)  # c = a + a^2 with a = e^x
     dfdx = (math.exp(u) + math.cos(u)) * (math.exp(x) + 2 * math.exp(2 * x))  # hand derivation
-    assert v["status"] == "optimal"
+    assert v["status"] == "locally_optimal"  # exp/sin layers: convexity is not proven
     assert math.isclose(num(v, "f_value"), math.exp(u) + math.sin(u), rel_tol=1e-12)
     assert math.isclose(num(v, "lambda_input"), -dfdx, rel_tol=1e-11)
     assert math.isclose(num(v, "lambda_c"), -(math.exp(u) + math.cos(u)), rel_tol=1e-11)

@@ -495,42 +495,52 @@ def _few_blas_threads(n_params: int) -> Any:
     return threadpool_limits(1, user_api="blas") if n_params < 20000 else contextlib.nullcontext()
 
 
+def _scaled_violation(
+    v: np.ndarray, lo: np.ndarray, hi: np.ndarray, lo_scale: np.ndarray, hi_scale: np.ndarray
+) -> float:
+    """``max(0, (lo - v) / (1 + |lo_scale|), (v - hi) / (1 + |hi_scale|))`` over the entries."""
+    with np.errstate(invalid="ignore"):
+        below = np.where(np.isfinite(lo), (lo - v) / (1.0 + np.abs(lo_scale)), 0.0)
+        above = np.where(np.isfinite(hi), (v - hi) / (1.0 + np.abs(hi_scale)), 0.0)
+    return float(np.max(np.maximum(np.maximum(below, above), 0.0), initial=0.0))
+
+
 def certify_matrix_free(
     model: Model, x: Mapping[str, Any], multipliers: Mapping[str, Any], *, tol: float = 1e-6
 ) -> KKTReport:
     """The residuals of ``kkt.certify`` computed with vector-Jacobian products (no Jacobian).
 
-    Primal ``||violation||_inf / (1 + ||rhs||_inf)``, stationarity of ``grad f + J^T y`` on the
-    variables without an active bound ``/ (1 + ||grad f||_inf)``, signs and complementarity.
+    Each row and column on its own scale, as ``kkt.certify`` judges them: primal
+    ``max_i viol_i / (1 + |b_i|)`` (``b_i`` the violated bound without the body's constant) and
+    ``max_j viol_j / (1 + |bound_j|)``, stationarity ``max_j |r_j| / (1 + |grad_j f|)`` of
+    ``r = grad f + J^T y`` on the variables without an active bound, signs and complementarity.
     """
     z = model.join(dict(x))
     f = model.objective_value(z)
     s = model.sense_sign
     grad = s * as_nonlinear(model.objective).vjp(z, np.ones(1))
     r = grad.copy()
-    viol, comp, sign_v, rhs = 0.0, 0.0, 0.0, 0.0
+    viol, comp, sign_v = 0.0, 0.0, 0.0
     for name, g in model.groups.items():
         vals = g.body.value(z)
         y = g.sign * np.asarray(multipliers.get(name, np.zeros(g.shape)), dtype=float).ravel()
         r += as_nonlinear(g.body).vjp(z, y.reshape(g.shape))
+        lo0, hi0 = g.bounds_without_constant()
+        viol = max(viol, _scaled_violation(vals, g.lo, g.hi, lo0, hi0))
         with np.errstate(invalid="ignore"):
-            viol = max(viol, float(np.max(np.maximum(np.maximum(g.lo - vals, vals - g.hi), 0))))
             terms = np.nan_to_num(np.maximum(y, 0) * (vals - g.hi))
             terms += np.nan_to_num(np.maximum(-y, 0) * (g.lo - vals))
         comp = max(comp, float(np.max(np.abs(terms), initial=0.0)))
         wrong = (y > 0) & ~np.isfinite(g.hi) | (y < 0) & ~np.isfinite(g.lo)
         sign_v = max(sign_v, float(np.max(np.abs(y[wrong]), initial=0.0)))
-        finite = np.concatenate([g.lo, g.hi])
-        rhs = max(rhs, float(np.max(np.abs(finite[np.isfinite(finite)]), initial=0.0)))
     lb, ub = model.lower_bounds(), model.upper_bounds()
     with np.errstate(invalid="ignore"):
         at_lb = np.isfinite(lb) & (z <= lb + 1e-9 * (1 + np.abs(lb)))
         at_ub = np.isfinite(ub) & (z >= ub - 1e-9 * (1 + np.abs(ub)))
     free = np.where(r > 0, ~at_lb, ~at_ub)
     cscale = 1.0 + float(np.max(np.abs(grad), initial=0.0))
-    stat = float(np.max(np.abs(r[free]), initial=0.0)) / cscale
-    col_v = float(np.max(np.maximum(np.maximum(lb - z, z - ub), 0), initial=0.0))
-    primal = max(viol, col_v) / (1.0 + rhs)
+    stat = float(np.max(np.abs(r[free]) / (1.0 + np.abs(grad[free])), initial=0.0))
+    primal = max(viol, _scaled_violation(z, lb, ub, lb, ub))
     res = {"primal": primal, "stationarity": stat, "sign": sign_v / cscale}
     res["complementarity"] = comp / (1.0 + abs(f))
     notes = tuple(f"{k} residual {v:.3g} > {tol:g}" for k, v in res.items() if not v <= tol)
