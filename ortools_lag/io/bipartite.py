@@ -22,6 +22,8 @@ are comments. Numbers are read in bulk by numpy; an error is located line by lin
 from __future__ import annotations
 
 import gzip
+import math
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,7 +62,7 @@ class _Tokens:
             raw = Path(path).read_bytes()
             if raw[:2] == b"\x1f\x8b":
                 raw = gzip.decompress(raw)
-        except OSError as exc:
+        except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
             raise SpecError(f"cannot read the file: {exc}", file=self.file) from None
         self.lines = raw.decode("utf-8", errors="replace").splitlines()
         kept = [ln if not ln.lstrip().startswith("#") else "" for ln in self.lines]
@@ -97,7 +99,7 @@ class _Tokens:
                 "the file ends early", file=self.file, line=self.line_of(k), field=field
             )
         v = float(self.values[k])
-        if v != int(v) or v < 1:
+        if not math.isfinite(v) or v != int(v) or v < 1:
             msg = f"expected a positive integer, found {v:g}"
             raise SpecError(msg, file=self.file, line=self.line_of(k), field=field)
         return int(v)

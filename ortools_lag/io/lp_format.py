@@ -44,6 +44,7 @@ import scipy.sparse as sp
 
 from ortools_lag.errors import SpecError
 from ortools_lag.io.row_groups import Grouping, group_constraint, group_rows, merge_split_ranges
+from ortools_lag.io.text import not_utf8
 from ortools_lag.model import Model, to_standard_form
 
 __all__ = ["model_from_highs", "read_lp", "read_model", "write_lp"]
@@ -154,7 +155,10 @@ def read_lp(path: str | os.PathLike[str], groups: Grouping = "prefix") -> Model:
     p = Path(path)
     if not p.is_file():
         raise SpecError("file not found", file=str(p))
-    return model_from_highs(_read_highs(p, ".lp"), _stem_of(p), groups, merge=True)
+    try:
+        return model_from_highs(_read_highs(p, ".lp"), _stem_of(p), groups, merge=True)
+    except UnicodeDecodeError as exc:  # row or column names highspy cannot hand back as str
+        raise not_utf8(p, exc) from None
 
 
 def read_model(path: str | os.PathLike[str], groups: Grouping | None = None) -> Model:
@@ -182,7 +186,10 @@ def read_model(path: str | os.PathLike[str], groups: Grouping | None = None) -> 
             return read_mps(p)
         if not p.is_file():
             raise SpecError("file not found", file=str(p))
-        return model_from_highs(_read_highs(p, ".mps"), _stem_of(p), groups)
+        try:
+            return model_from_highs(_read_highs(p, ".mps"), _stem_of(p), groups)
+        except UnicodeDecodeError as exc:
+            raise not_utf8(p, exc) from None
     raise SpecError(
         f"unknown model file suffix {p.suffix!r} (valid choices: .mps, .mps.gz, .lp, .lp.gz)",
         file=str(p),

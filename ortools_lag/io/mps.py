@@ -12,11 +12,13 @@ import gzip
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from ortools_lag.errors import SpecError
+from ortools_lag.io.text import not_utf8
 from ortools_lag.model import Model
 
 __all__ = ["read_mps"]
@@ -64,8 +66,14 @@ def read_mps(path: str | os.PathLike[str]) -> Model:
     p = Path(path)
     if not p.is_file():
         raise SpecError("file not found", file=str(p))
-    h = _load(p)
-    lp = h.getLp()  # type: ignore[attr-defined]
+    try:
+        return _to_model(_load(p), p)
+    except UnicodeDecodeError as exc:  # row or column names highspy cannot hand back as str
+        raise not_utf8(p, exc) from None
+
+
+def _to_model(h: Any, p: Path) -> Model:
+    lp = h.getLp()
     n, mrows = int(lp.num_col_), int(lp.num_row_)
     am = lp.a_matrix_
     A = sp.csc_matrix(

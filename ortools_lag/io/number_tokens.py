@@ -34,6 +34,10 @@ __all__ = [
 
 T = TypeVar("T")
 
+#: The largest integer a count or an index token may hold: beyond ``2**53`` a float is no longer
+#: an exact integer (and a count that large could not be read anyway).
+MAX_INTEGER = 2**53
+
 
 def token_line(text: str, index: int) -> int:
     """1-based line of whitespace-separated token ``index`` of ``text`` (past the end: last line).
@@ -197,6 +201,13 @@ class NumberTokens:
 
     def floats(self, count: int, field: str) -> np.ndarray:
         """Read ``count`` numbers; a short file raises ``SpecError`` naming ``field``."""
+        if count < 0:
+            raise SpecError(
+                f"expected a count >= 0, found {count}",
+                file=self.source,
+                line=self.line(),
+                field=field,
+            )
         stop = self.pos + count
         if stop > len(self._values):
             raise SpecError(
@@ -260,12 +271,14 @@ class NumberTokens:
         """Read ``count`` integers (at least ``minimum`` when given)."""
         start = self.pos
         out = self.floats(count, field)
-        bad = np.flatnonzero(out != np.round(out))
+        bad = np.flatnonzero((out != np.round(out)) | (np.abs(out) > MAX_INTEGER))
         if minimum is not None:
             bad = np.union1d(bad, np.flatnonzero(out < minimum))
         if bad.size:
             k = int(bad[0])
             need = "an integer" if minimum is None else f"an integer >= {minimum}"
+            if abs(out[k]) > MAX_INTEGER:
+                need += f" of at most {MAX_INTEGER}"
             raise SpecError(
                 f"expected {need}, found {self._words[start + k]!r}",
                 file=self.source,

@@ -22,10 +22,15 @@ from pathlib import Path
 
 import numpy as np
 
+from ortools_lag.errors import SpecError
 from ortools_lag.io.number_tokens import NumberTokens
 from ortools_lag.io.text import parse_file
 
-__all__ = ["RudyGraph", "parse_rudy", "read_rudy"]
+__all__ = ["MAX_MATRIX_VERTICES", "RudyGraph", "parse_rudy", "read_rudy"]
+
+#: Most vertices a file may declare: :meth:`RudyGraph.matrix` forms the dense weight matrix (the
+#: largest Gset graphs have 20000 vertices; their matrix takes 3.2 GB).
+MAX_MATRIX_VERTICES = 20_000
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,14 @@ def parse_rudy(text: str, source: str = "<string>") -> RudyGraph:
     """
     tok = NumberTokens(text, source)
     n = tok.int("n", minimum=1)
+    if n > MAX_MATRIX_VERTICES:
+        raise SpecError(
+            f"{n} vertices declared: the limit is {MAX_MATRIX_VERTICES} "
+            "(ortools_lag.io.rudy.MAX_MATRIX_VERTICES; the weight matrix is dense)",
+            file=source,
+            line=1,
+            field="n",
+        )
     m = tok.int("m", minimum=0)
     tails, heads, rest = tok.vertex_rows(m, 3, n, "edges", "edge")
     tok.expect_end(f"the {m} edges announced on line 1")

@@ -12,14 +12,23 @@ ortools_lag.errors.SpecError: no/such/file.txt: cannot read: No such file or dir
 
 from __future__ import annotations
 
+import gzip
 import tempfile
+import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 from ortools_lag.errors import SpecError
 
-__all__ = ["example_file", "parse_file", "parse_file_named", "read_text", "select_problem"]
+__all__ = [
+    "example_file",
+    "not_utf8",
+    "parse_file",
+    "parse_file_named",
+    "read_text",
+    "select_problem",
+]
 
 T = TypeVar("T")
 
@@ -32,6 +41,29 @@ def read_text(path: str | Path) -> str:
         raise SpecError(f"cannot read: {exc.strerror or exc}", file=str(path)) from exc
     except UnicodeDecodeError as exc:
         raise SpecError(f"not a text file: {exc.reason}", file=str(path)) from exc
+
+
+def not_utf8(path: str | Path, exc: UnicodeDecodeError) -> SpecError:
+    """The error for a file whose names are not UTF-8 (HiGHS reads them, Python decodes them):
+    the line of the first byte that is not, counted in the gunzipped text of a ``.gz`` file.
+
+    >>> f = example_file("m.mps", "NAME\\n")
+    >>> _ = f.write_bytes(b"NAME\\nROWS\\n N  \\xe9\\n")
+    >>> err = not_utf8(f, UnicodeDecodeError("utf-8", b"\\xe9", 0, 1, "invalid start byte"))
+    >>> err.line, err.reason
+    (3, 'names must be UTF-8 text (invalid start byte)')
+    """
+    line = None
+    try:
+        data = Path(path).read_bytes()
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+        data.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        line = data.count(b"\n", 0, bad.start) + 1
+    except (OSError, EOFError, zlib.error):
+        pass
+    return SpecError(f"names must be UTF-8 text ({exc.reason})", file=str(path), line=line)
 
 
 def parse_file(path: str | Path, parse: Callable[[str, str], T]) -> T:

@@ -33,6 +33,7 @@ own module.
 from __future__ import annotations
 
 import math
+import reprlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
@@ -154,8 +155,10 @@ class Expr:
     def __getitem__(self, key: Any) -> Expr:
         try:
             idx = np.arange(self.size).reshape(self.shape)[key]
-        except IndexError as exc:
+        except (IndexError, OverflowError) as exc:  # OverflowError: beyond a C integer
             raise ModelError(f"index {key!r} out of range for shape {self.shape}") from exc
+        except (TypeError, ValueError) as exc:  # a ragged list, a string, a float array...
+            raise ModelError(f"index {reprlib.repr(key)} is not an index: {exc}") from exc
         idx = np.asarray(idx)
         return self._take(idx.ravel(), idx.shape)
 
@@ -164,8 +167,8 @@ class Expr:
         new = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
         try:
             idx = np.arange(self.size).reshape(self.shape).reshape(new)
-        except ValueError as exc:
-            raise ModelError(f"cannot reshape {self.shape} to {tuple(new)}") from exc
+        except (TypeError, ValueError) as exc:  # not a shape of integers, or the wrong size
+            raise ModelError(f"cannot reshape {self.shape} to {tuple(new)!r}") from exc
         return self._take(idx.ravel(), idx.shape)
 
     def flatten(self) -> Expr:
@@ -250,10 +253,8 @@ class Expr:
         return _matmul(other, self)
 
     def __pow__(self, power: Any) -> Expr:
-        if power == 2:
-            return self * self
-        if power == 1:
-            return self
+        if isinstance(power, (int, float, np.number)) and power in (1, 2):
+            return self if power == 1 else self * self
         return _graph(self) ** power  # other powers are nonlinear graph nodes
 
     # -- comparisons build constraints ------------------------------------------------------

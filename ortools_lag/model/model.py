@@ -153,7 +153,11 @@ class Model:
             con = Constraint.ranged(constraint, lb, ub)
         elif isinstance(constraint, Constraint):
             con = constraint
-        elif isinstance(constraint, (bool, np.bool_)) or not isinstance(constraint, Iterable):
+        elif (
+            isinstance(constraint, (bool, np.bool_))
+            or not isinstance(constraint, Iterable)
+            or (isinstance(constraint, np.ndarray) and constraint.ndim == 0)  # not iterable
+        ):
             raise ModelError(
                 f"group {name!r}: expected a constraint such as x.sum() <= 4, got "
                 f"{type(constraint).__name__} {constraint!r} (a comparison of constants "

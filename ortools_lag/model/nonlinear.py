@@ -56,6 +56,7 @@ sums). What each node computes is its :class:`~ortools_lag.model.ops.Op`
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -586,7 +587,11 @@ def power(x: Any, p: float) -> Any:
     >>> power(2.0, 3).tolist()
     8.0
     """
-    q = float(p)
+    try:
+        q = float(p)
+    except (TypeError, ValueError, OverflowError):  # not one real number, or an int too large
+        got = reprlib.repr(p)
+        raise ModelError(f"power: the exponent must be a real number, got {got}") from None
     if not np.isfinite(q):
         raise ModelError(f"power: exponent {p!r} is not finite")
     op = Elementwise(

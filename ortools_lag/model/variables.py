@@ -35,6 +35,8 @@ def _bound(value: Any, shape: tuple[int, ...], name: str, what: str, default: fl
         return _constant(default, shape)
     try:
         arr = np.asarray(value, dtype=float)
+    except OverflowError as exc:  # a Python int beyond the float range
+        raise ModelError(f"variable {name!r}: {what} is too large for a float") from exc
     except (TypeError, ValueError) as exc:
         raise ModelError(f"variable {name!r}: {what} is not numeric") from exc
     if np.isnan(arr).any():

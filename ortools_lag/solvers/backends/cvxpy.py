@@ -25,9 +25,11 @@ MIP-capable solver (HiGHS by default) and report its dual bound.
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import importlib.util
 import math
+import os
 import time
 import warnings
 from typing import TYPE_CHECKING, Any
@@ -47,7 +49,7 @@ from ortools_lag.solvers.base import Solver, SolverOptions
 if TYPE_CHECKING:
     from ortools_lag.problem import Problem
 
-__all__ = ["CvxpyOptions", "CvxpySolver", "build_problem"]
+__all__ = ["CvxpyOptions", "CvxpySolver", "build_problem", "solver_settings"]
 
 
 class CvxpyOptions(SolverOptions):
@@ -342,6 +344,7 @@ def _solver_kwargs(name: str, opts: CvxpyOptions) -> dict[str, Any]:
             "dual_feasibility_tolerance": opts.feasibility_tol,
             "mip_rel_gap": opts.mip_rel_gap,
             "output_flag": bool(opts.verbose),
+            "log_to_console": bool(opts.verbose),
         }
         if opts.time_limit is not None:
             kw["time_limit"] = float(opts.time_limit)
@@ -353,9 +356,29 @@ def _solver_kwargs(name: str, opts: CvxpyOptions) -> dict[str, Any]:
     return {**kw, **opts.solver_options}
 
 
+@functools.cache
+def _highs_banner_written() -> None:
+    """Let HiGHS write its once-per-process banner to the null device instead of stdout.
+
+    cvxpy builds ``highspy.Highs()`` before it passes any option, and that constructor prints
+    HiGHS's banner on the first instance of the process whatever ``output_flag`` says; HiGHS
+    writes it once, to the console and the log file of the instance that first logs. A quiet
+    instance logging only to ``os.devnull`` takes that turn, so later instances print nothing.
+    """
+    import highspy
+
+    h = getattr(highspy, "_Highs", highspy.Highs)()
+    h.setOptionValue("log_to_console", False)
+    h.setOptionValue("log_file", os.devnull)
+    h.setCallback(lambda *args: None, None)  # the first log: the banner, to the null device
+    h.setCallback(None, None)
+
+
 def _run(prob: Any, name: str, opts: CvxpyOptions) -> tuple[str, str]:
     import cvxpy as cp
 
+    if name == "HIGHS" and not opts.verbose:
+        _highs_banner_written()
     try:
         with warnings.catch_warnings():  # the status says it; cvxpy's advice is for its users
             warnings.filterwarnings("ignore", message="(?s).*infeasible or unbounded")
