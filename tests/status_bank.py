@@ -380,7 +380,7 @@ SOLVER_OPTIONS: dict[str, Callable[[Model], dict[str, object]]] = {
     "subgradient": lambda m: {"relax": list(m.groups), "max_iter": 200},
     "bundle": lambda m: {"relax": list(m.groups), "max_iter": 200},
     "admm": lambda m: {"max_iter": 300},
-    "alm": lambda m: {"max_iter": 60},
-    "pdhg": lambda m: {"max_iter": 20000},
+    "alm": lambda m: {"max_iter": 60, "inner_max_iter": 500},
+    "pdhg": lambda m: {"max_iter": 20000, "tolerance": 1e-7},
     "adjoint": lambda m: {"epochs": 200},
 }

@@ -120,7 +120,7 @@ from ortools_lag.errors import BackendUnavailableError, ModelError, NotSupported
 from . import status_bank as bank  # noqa: E402
 
 BACKENDS = ["highs", "scipy", "cvxpy", "pyomo"]
-ALL_SOLVERS = [*BACKENDS, "ipopt", "subgradient", "bundle", "alm", "admm", "adjoint"]
+ALL_SOLVERS = [*BACKENDS, "ipopt", "subgradient", "bundle", "alm", "admm", "adjoint", "pdhg"]
 CASES = {c.name: c for c in bank.cases()}
 
 

@@ -29,7 +29,7 @@ dual value ``q(lam)`` is evaluated at every iteration as the bound.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,6 +38,7 @@ from pydantic import Field
 
 from ortools_lag import kkt
 from ortools_lag.errors import NotSupportedError
+from ortools_lag.model import AffineExpr
 from ortools_lag.solvers.dual.iterate_method import IterateMethod, IterateState
 from ortools_lag.solvers.dual.loop import DualSolver
 from ortools_lag.solvers.dual.protocol import DualOptions, DualState
@@ -83,12 +84,40 @@ class AlmState(IterateState):
     kkt_residual: float = math.inf
 
 
+UNBOUNDED_BELOW = 1e20
+"""An inner objective below ``-UNBOUNDED_BELOW`` stops the run: the augmented Lagrangian has no
+minimiser."""
+
+
+RUNAWAY = 1e12
+"""An inner iterate with an entry beyond ``RUNAWAY`` also stops it (running off to infinity)."""
+
+
+class _Unbounded(Exception):
+    """The inner L-BFGS-B ran away (its last point in ``z``)."""
+
+    def __init__(self, z: np.ndarray) -> None:
+        super().__init__("the augmented Lagrangian is unbounded below")
+        self.z = z.copy()
+
+
 class _Terms:
     """Values and Jacobians of the objective and the relaxed rows at a point."""
 
     def __init__(self, lag: Lagrangian) -> None:
         self.lag, self.model = lag, lag.model
         self.n = lag.model.n
+        self.groups = [self.model.groups[k] for k in self.lag.relax]
+        # affine rows have one Jacobian: built once, not at every inner evaluation
+        self._jac = None
+        if all(isinstance(g.body, AffineExpr) for g in self.groups):
+            z0 = np.zeros(self.n)
+            self._jac = self._stack(z0)
+
+    def _stack(self, z: np.ndarray) -> sp.csr_matrix:
+        if not self.groups:
+            return sp.csr_matrix((0, self.n))
+        return sp.vstack([g.body.jacobian(z, self.n) for g in self.groups], format="csr")
 
     def f(self, z: np.ndarray) -> tuple[float, np.ndarray]:
         m = self.model
@@ -96,12 +125,10 @@ class _Terms:
         return self.lag.sense * m.objective_value(z), self.lag.sense * g
 
     def rows(self, z: np.ndarray) -> tuple[np.ndarray, sp.csr_matrix]:
-        groups = [self.model.groups[k] for k in self.lag.relax]
-        if not groups:
+        if not self.groups:
             return np.zeros(0), sp.csr_matrix((0, self.n))
-        vals = np.concatenate([g.body.value(z) for g in groups])
-        jac = sp.vstack([g.body.jacobian(z, self.n) for g in groups], format="csr")
-        return vals, jac
+        vals = np.concatenate([g.body.value(z) for g in self.groups])
+        return vals, self._jac if self._jac is not None else self._stack(z)
 
 
 class AlmMethod(IterateMethod):
@@ -169,34 +196,39 @@ class AlmMethod(IterateMethod):
             f, gf = terms.f(z)
             e, J = terms.rows(z)
             r = e - np.clip(e + y / rho, lo, hi)
-            return f + float(y @ r) + 0.5 * rho * float(r @ r), gf + J.T @ (y + rho * r)
+            value = f + float(y @ r) + 0.5 * rho * float(r @ r)
+            if not value > -UNBOUNDED_BELOW or not np.max(np.abs(z), initial=0.0) < RUNAWAY:
+                raise _Unbounded(z)
+            return value, gf + J.T @ (y + rho * r)
 
         bounds = [
             (lo if np.isfinite(lo) else None, hi if np.isfinite(hi) else None)
             for lo, hi in zip(lag.lb.tolist(), lag.ub.tolist())
         ]
         o = self.options
-        res = minimize(
-            fun,
-            z0,
-            jac=True,
-            method="L-BFGS-B",
-            bounds=bounds,
-            options={
-                "maxiter": o.inner_max_iter,
-                "gtol": o.inner_tolerance,
-                "ftol": 1e-16,
-                "maxcor": 20,
-            },
-        )
-        return np.asarray(res.x, dtype=float)
+        try:
+            res = minimize(
+                fun,
+                z0,
+                jac=True,
+                method="L-BFGS-B",
+                bounds=bounds,
+                options={
+                    "maxiter": o.inner_max_iter,
+                    "gtol": o.inner_tolerance,
+                    "ftol": 1e-16,
+                    "maxcor": 20,
+                },
+            )
+        except _Unbounded as run_away:
+            return np.asarray(run_away.z, dtype=float), False
+        return np.asarray(res.x, dtype=float), True
 
     def _inner_qp(
         self, lag: Lagrangian, y: np.ndarray, rho: float
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """``min_{x, s} L_rho`` over the kept rows and the bounds by HiGHS, with the kept
         groups' multipliers (its row duals)."""
-        from dataclasses import replace
 
         from ortools_lag.solvers.backends.highs import HighsOptions, solve_standard_form
 
@@ -235,7 +267,14 @@ class AlmMethod(IterateMethod):
         if lag.kept:
             z, kept_lam = self._inner_qp(lag, y, state.rho)
         else:
-            z = self._inner(lag, terms, state.x, y, state.rho)
+            z, bounded = self._inner(lag, terms, state.x, y, state.rho)
+            if not bounded:
+                why = (
+                    f"the augmented Lagrangian ran off (below -{UNBOUNDED_BELOW:.0e} or beyond "
+                    f"{RUNAWAY:.0e}) at rho = "
+                    f"{state.rho:.3g}: it has no minimiser (the model looks unbounded)"
+                )
+                return replace(state, iteration=state.iteration + 1, stalled=True, message=why)
         e, _ = terms.rows(z)
         r = e - np.clip(e + y / state.rho, lag.row_lo, lag.row_hi)
         y_new = y + state.rho * r
@@ -267,7 +306,6 @@ class AlmMethod(IterateMethod):
 
 def kept_form(lag: Lagrangian) -> StandardForm:
     """The kept groups' rows of the model's standard form (their layout re-based)."""
-    from dataclasses import replace
 
     from ortools_lag.model import to_standard_form
 
