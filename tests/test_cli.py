@@ -357,3 +357,71 @@ def test_no_progress_bar_off_a_terminal() -> None:
     assert res.returncode == 0, res.stderr
     assert "solving" not in res.stderr and "\x1b[" not in res.stderr + res.stdout
     assert "status      feasible (iteration_limit)" in res.stdout
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+@pytest.mark.parametrize(
+    ("argv", "final", "status"),
+    [  # the limits set here end both runs: the bar closes at them
+        (
+            [
+                "solve",
+                str(REDDY),
+                "--solver",
+                "pdhg",
+                *("--set", "tolerance=1e-12"),
+                *("--set", "max_iter=64"),
+            ],
+            "64/64",
+            "(iteration_limit)",
+        ),
+        (
+            [
+                "solve",
+                str(ROOT / "problems" / "nn_training" / "linear_fit.yaml"),
+                *("--set", "method=adam", "--set", "epochs=5"),
+            ],
+            "5/5",
+            "feasible (iteration_limit)",
+        ),
+    ],
+)
+def test_progress_bar_of_pdhg_and_adjoint(argv: list[str], final: str, status: str) -> None:
+    code, text = _pty_run(argv)
+    assert code == 0, text
+    assert "solving" in text and final in text
+    assert status in text.split("status", 1)[1].splitlines()[0]
+
+
+# -- nothing on stdout but the command's own output ------------------------------------------
+def test_cvxpy_backend_prints_no_banner() -> None:
+    # a fresh process: HiGHS writes its banner on the first instance of a process only
+    argv = ["solve", str(REDDY), "--solver", "cvxpy"]
+    quiet = [*CLI, *argv, "-q"]
+    res = subprocess.run(quiet, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == ""
+    res = subprocess.run(CLI + argv, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("problem     reddy_mikks") and "HiGHS" not in res.stdout
+    assert "objective   21" in res.stdout  # hand derivation in the file
+
+
+def test_cvxpy_solve_writes_nothing_to_the_file_descriptors(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    from ortools_lag import Model, solve
+    from tests.certificates import check_solution
+
+    m = Model()
+    x = m.var("x", 2)
+    m.maximize(5 * x[0] + 4 * x[1])
+    m.add("m1", 6 * x[0] + 4 * x[1] <= 24)
+    m.add("m2", x[0] + 2 * x[1] <= 6)
+    capfd.readouterr()
+    sol = solve(m, "cvxpy")
+    out = capfd.readouterr()
+    assert out.out == "" and out.err == ""
+    assert sol.objective == pytest.approx(21, abs=1e-7)  # Reddy Mikks, by hand
+    assert float(sol.multipliers["m1"]) == pytest.approx(0.75, abs=1e-6)
+    check_solution(m, sol)

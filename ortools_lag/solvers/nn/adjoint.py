@@ -52,6 +52,7 @@ from ortools_lag.model.convexity import convexity_gap
 from ortools_lag.model.nonlinear import NonlinearExpr, Tape, as_nonlinear
 from ortools_lag.result import History, KKTReport, Solution, Status, Termination
 from ortools_lag.solvers.base import Solver, SolverOptions
+from ortools_lag.solvers.nn.adjoint_progress import AdjointProgress, report
 
 if TYPE_CHECKING:
     from ortools_lag.model import Model
@@ -321,6 +322,9 @@ class AdjointOptions(SolverOptions):
     certificate
         ``"jacobian"`` (``kkt.certify``), ``"vjp"`` (matrix-free residuals, for large models) or
         ``"auto"`` (the Jacobian when the model has at most 20000 rows).
+    callback
+        ``callback(progress)`` after each epoch, with an :class:`.AdjointProgress`; a true
+        answer stops the training (termination ``callback``).
     """
 
     method: Literal["adam", "gd", "lbfgs"] = "adam"
@@ -334,6 +338,7 @@ class AdjointOptions(SolverOptions):
     x0: dict[str, Any] | None = None
     multipliers: dict[str, Any] | None = None
     certificate: Literal["auto", "jacobian", "vjp"] = "auto"
+    callback: Callable[[AdjointProgress], Any] | None = None
 
 
 def _layering(problem: Problem) -> Layering:
@@ -408,7 +413,7 @@ def _first_order(
     m1 = {k: np.zeros_like(v) for k, v in theta.items()}
     m2 = {k: np.zeros_like(v) for k, v in theta.items()}
     records: list[dict[str, float]] = []
-    step = 0
+    step, sense = 0, float(space.model.sense_sign)
     for epoch in range(1, opts.epochs + 1):
         losses: list[float] = []
         gnorm = math.nan
@@ -419,6 +424,7 @@ def _first_order(
                 gnorm = _inf_norm(pt.gradient)
                 if gnorm <= opts.tolerance:
                     records.append({"iteration": epoch, "primal": pt.objective, "grad": gnorm})
+                    report(opts.callback, epoch, pt.objective, sense, gnorm, t0)
                     return theta, records, Termination.CONVERGED
             step += 1
             for k, g in pt.gradient.items():
@@ -436,6 +442,8 @@ def _first_order(
         records.append({**rec, "step": lr, "seconds": elapsed})
         if opts.verbose:
             log.info("epoch %d: loss %.6g, |grad| %.3g", epoch, rec["primal"], gnorm)
+        if report(opts.callback, epoch, rec["primal"], sense, gnorm, t0):
+            return theta, records, Termination.CALLBACK
         if opts.time_limit is not None and elapsed > opts.time_limit:
             return theta, records, Termination.TIME_LIMIT
     return theta, records, Termination.ITERATION_LIMIT
@@ -459,10 +467,15 @@ def _lbfgs(
         return pt.objective, np.concatenate([np.ravel(pt.gradient[k]) for k in names])
 
     records: list[dict[str, float]] = []
+    stopped: list[bool] = []
 
     def callback(intermediate_result: Any) -> None:
         elapsed = time.perf_counter() - t0
         records.append({"primal": float(intermediate_result.fun), "seconds": elapsed})
+        sense = float(space.model.sense_sign)
+        if report(opts.callback, len(records), records[-1]["primal"], sense, math.nan, t0):
+            stopped.append(True)
+            raise StopIteration
         if opts.time_limit is not None and elapsed > opts.time_limit:
             raise StopIteration
 
@@ -476,7 +489,9 @@ def _lbfgs(
             callback=callback,
             options={"maxiter": opts.epochs, "gtol": opts.tolerance, "ftol": 1e-15},
         )
-    if opts.time_limit is not None and records and records[-1]["seconds"] > opts.time_limit:
+    if stopped:
+        term = Termination.CALLBACK
+    elif opts.time_limit is not None and records and records[-1]["seconds"] > opts.time_limit:
         term = Termination.TIME_LIMIT
     elif res.success:
         term = Termination.CONVERGED

@@ -11,7 +11,8 @@ is followed by the reflected Halpern update (``k`` steps into the epoch, reflect
     z⁺ = w (γ (2ẑ − z) + (1 − γ) z) + (1 − w) z⁰,   w = (k + 1)/(k + 2).
 
 Every ``EVAL_EVERY`` steps the PDHG point ``ẑ`` is measured (termination and rays are tested
-on it) and the fixed-point error ``r(z) = ‖z − T(z)‖_P`` in the PDHG metric
+on it, and the caller's ``callback``, if any, is told the iteration count and the measures)
+and the fixed-point error ``r(z) = ‖z − T(z)‖_P`` in the PDHG metric
 ``P = [[ω/η, −Aᵀ], [−A, 1/(ηω)]]`` decides a restart: ``r <= 0.2 r(z⁰)``, or ``r <= 0.5 r(z⁰)``
 and ``r`` grew since the last check, or the epoch is ``>= 0.36`` of all steps. A restart moves
 the anchor and the current point to ``ẑ`` and updates ``ω`` by cuPDLPx's PID controller on
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -52,6 +54,11 @@ class LoopOptions(Protocol):
     @property
     def eps_infeasible(self) -> float:
         """Relative tolerance of the infeasibility certificates."""
+        ...
+
+    @property
+    def callback(self) -> Callable[[int, Kkt], Any] | None:
+        """Told ``(iterations, kkt)`` at every measurement; a true answer stops the loop."""
         ...
 
     def done(self, q: Kkt) -> bool:
@@ -222,10 +229,13 @@ def halpern_loop(
             return "iteration_limit", kkt, None
         s.x, s.y, s.Ax, s.ATy = p.x, p.y, p.Ax, ops.matvec(lp.AT, p.y)
         kkt = residuals(lp, s.x, s.y, s.Ax, s.ATy)
+        stop = opt.callback is not None and bool(opt.callback(s.k, kkt))
         if opt.done(kkt):
             return "optimal", kkt, None
         if not kkt.finite:
             return "numerical_error", kkt, None
+        if stop:
+            return "callback", kkt, None
         cands = [(p.y, p.x, s.ATy), (p.y - e.y0, p.x - e.x0, None), (p.dy, p.dx, None)]
         found = find_ray(lp, cands, opt.eps_infeasible)
         if found is not None:

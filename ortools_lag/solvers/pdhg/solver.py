@@ -23,7 +23,10 @@ approximate rays off, so the answer is then the certificate's verdict on that po
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -39,8 +42,9 @@ if TYPE_CHECKING:
     from ortools_lag.model import Model
     from ortools_lag.problem import Problem
     from ortools_lag.solvers.pdhg.restarted import PdhgResult
+    from ortools_lag.solvers.pdhg.scaling import Kkt
 
-__all__ = ["PdhgOptions", "PdhgSolver"]
+__all__ = ["PdhgOptions", "PdhgProgress", "PdhgSolver"]
 
 _STATUS: dict[str, tuple[Status, Termination]] = {
     "optimal": (Status.OPTIMAL, Termination.CONVERGED),
@@ -49,8 +53,57 @@ _STATUS: dict[str, tuple[Status, Termination]] = {
     "iteration_limit": (Status.FEASIBLE, Termination.ITERATION_LIMIT),
     "time_limit": (Status.FEASIBLE, Termination.TIME_LIMIT),
     "numerical_error": (Status.NO_SOLUTION, Termination.NUMERICAL_ERROR),
+    "callback": (Status.FEASIBLE, Termination.CALLBACK),
 }
 _RAYS = ("primal_infeasible", "dual_infeasible")
+
+
+@dataclass(frozen=True)
+class PdhgProgress:
+    """What the ``callback`` of ``pdhg`` sees at each measurement (the user's sense).
+
+    Attributes
+    ----------
+    iteration
+        PDHG steps so far (all passes together).
+    objective, bound
+        The objective of the current point (not yet feasible, in general) and the Lagrangian
+        value of its multipliers (a bound on the optimum once finite).
+    gap
+        ``|objective - bound|``.
+    primal_residual, dual_residual
+        PDLP's relative residuals of the current point.
+    seconds
+        Time since the solve started.
+    """
+
+    iteration: int
+    objective: float
+    bound: float
+    gap: float
+    primal_residual: float
+    dual_residual: float
+    seconds: float
+
+
+class _Reporter:
+    """Turns the loop's ``(k, kkt)`` into :class:`PdhgProgress` for the user's callback."""
+
+    def __init__(self, callback: Callable[[PdhgProgress], Any], sense: int, t0: float) -> None:
+        self.callback, self.sense, self.t0 = callback, sense, t0
+        self.base, self.last = 0, -1
+
+    def __call__(self, k: int, q: Kkt) -> bool:
+        return self.tell(self.base + k, q.pobj, q.lagrangian, q.rel_p, q.rel_d)
+
+    def tell(self, k: int, pobj: float, dobj: float, rel_p: float, rel_d: float) -> bool:
+        if k == self.last:
+            return False
+        self.last = k
+        obj, bound = self.sense * float(pobj), self.sense * float(dobj)
+        gap = abs(obj - bound) if math.isfinite(obj) and math.isfinite(bound) else math.nan
+        secs = time.perf_counter() - self.t0
+        return bool(self.callback(PdhgProgress(k, obj, bound, gap, rel_p, rel_d, secs)))
 
 
 class PdhgOptions(SolverOptions):
@@ -58,6 +111,9 @@ class PdhgOptions(SolverOptions):
 
     ``crossover=True`` finishes with HiGHS's simplex from the PDHG point (an exact vertex, its
     basis-quality multipliers, certified at the requested tolerance like any answer).
+    ``callback(progress)`` hears of each measurement of the current point (every 32 steps, 64
+    with ``method="halpern"``) and of the final point, as a :class:`PdhgProgress`; a true
+    answer stops the run (termination ``callback``).
     """
 
     tolerance: float = Field(default=1e-4, gt=0)
@@ -72,6 +128,7 @@ class PdhgOptions(SolverOptions):
     refinements: int = Field(default=0, ge=0)
     method: Literal["adaptive", "halpern"] = "adaptive"
     crossover: bool = False
+    callback: Callable[[PdhgProgress], Any] | None = None
 
 
 def _checked_ray(model: Model, sf: StandardForm, res: PdhgResult) -> KKTReport:
@@ -114,6 +171,9 @@ class PdhgSolver(Solver):
         # time_limit bounds the whole solve: each further pass gets what is left of it
         deadline = t0 + options.time_limit if options.time_limit else None
         out_of_time, dropped = False, ""
+        tell = (
+            None if options.callback is None else _Reporter(options.callback, model.sense_sign, t0)
+        )
         while True:
             left = None if deadline is None else deadline - time.perf_counter()
             if left is not None and left <= 0 and passes > 0:
@@ -125,9 +185,17 @@ class PdhgSolver(Solver):
                 time_limit=None if left is None else max(left, 1e-3), device=options.device,
                 backend=options.backend, warm_start=warm, polish=options.polish,
                 threads=options.threads, seed=options.seed, method=options.method,
-                eps_infeasible=eps_ray,
+                eps_infeasible=eps_ray, callback=tell,
             )  # fmt: skip
             iterations, passes = iterations + res.iterations, passes + 1
+            if tell is not None:  # the pass's last point (the loop's last report may be older)
+                stop = tell.tell(
+                    iterations, res.objective, res.dual_objective,
+                    res.primal_residual, res.dual_residual,
+                )  # fmt: skip
+                tell.base = iterations
+                if stop or res.status == "callback":
+                    break
             warm = (np.asarray(res.x), np.asarray(res.y))
             if res.status in _RAYS and res.certificate is not None:
                 ray = _checked_ray(model, sf, res)
