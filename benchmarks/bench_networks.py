@@ -1,5 +1,15 @@
 """The network library against its peers, each line ours vs the peer in one run, with ratios.
 
+First the table of issue 23 (``--only table`` prints only it): each line times what a user gets
+from ``solve(build(...))`` -- build, solve and certificate, asserted certified -- against its
+peer, in alternating rounds (best of ``--repeat``), with the ratio and its goal:
+assignment n = 1000 / 3000 (dense integer costs 0..1000) by ``lsa`` vs scipy's
+``linear_sum_assignment`` (goal <= 1.2x) and by ``auction`` vs OR-Tools'
+``SimpleLinearSumAssignment`` (<= 1.0x); shortest path 10^5 / 10^6 (<= 1.5x) and 10^3 / 10^4
+(<= 2x) vs scipy's CSR build + ``dijkstra``; min-cost flow 10^4 / 10^5 vs OR-Tools'
+``SimpleMinCostFlow`` (<= 1.5x). The goals are for these sizes; ``--quick`` runs small ones,
+where fixed costs dominate. Then the detailed sections:
+
 Both sides start from the same numpy arrays (the peer's own structures -- a CSR matrix, a
 networkx graph, OR-Tools arcs -- are built inside its timing, as ours are):
 
@@ -257,13 +267,91 @@ def bench_min_cost_flow(n: int, m: int, repeat: int, seed: int = 0) -> None:
     print(f"  -> ours is {t_nx / t_off:.1f}x faster than networkx (target >= 10x)")
 
 
+# -- the issue's table: build + solve + certificate vs the peer, alternating rounds ----------------
+def _table_lines(quick: bool) -> list[tuple[str, Callable[[], Any], str, Callable[[], Any], float]]:
+    """``(label, ours, peer name, peer, goal ratio)`` for each line of the table."""
+    import scipy.sparse as sp
+    from scipy.optimize import linear_sum_assignment
+    from scipy.sparse.csgraph import dijkstra
+
+    from ortools_lag import solve
+    from ortools_lag.problems import assignment, min_cost_flow, shortest_path
+
+    out: list[tuple[str, Callable[[], Any], str, Callable[[], Any], float]] = []
+    for n in (100, 300) if quick else (1000, 3000):
+        icost = np.random.default_rng(n).integers(0, 1001, (n, n))
+        cost = icost.astype(float)
+
+        def lsa_peer(c: np.ndarray = cost) -> float:
+            r, k = linear_sum_assignment(c)
+            return float(c[r, k].sum())
+
+        def ours(solver: str, c: np.ndarray = cost) -> float:
+            sol = solve(assignment.build(c), solver)
+            assert sol.kkt is not None and sol.kkt.certified, sol.message
+            return float(sol.objective)
+
+        out.append((f"assignment n={n}, exact (lsa)", lambda o=ours: o("lsa"),
+                    "scipy linear_sum_assignment", lsa_peer, 1.2))  # fmt: skip
+        out.append((f"assignment n={n}, auction", lambda o=ours: o("auction"),
+                    "OR-Tools SimpleLinearSumAssignment",
+                    lambda ic=icost: _ortools_assignment(ic), 1.0))  # fmt: skip
+    for n, m, goal in ((2_000, 20_000, 1.5), (300, 3_000, 2.0)) if quick else (
+        (100_000, 1_000_000, 1.5), (1_000, 10_000, 2.0)):  # fmt: skip
+        tail, head = simple_graph(n, m - n, 0)
+        cost = np.random.default_rng(1).integers(1, 1000, tail.size).astype(float)
+
+        def sp_peer(t=tail, h=head, c=cost, k=n) -> np.ndarray:  # type: ignore[no-untyped-def]
+            return dijkstra(sp.csr_matrix((c, (t, h)), shape=(k, k)), indices=0)
+
+        def sp_ours(t=tail, h=head, c=cost, k=n) -> float:  # type: ignore[no-untyped-def]
+            sol = solve(shortest_path.build(t, h, c, n=k, source=0))
+            assert sol.kkt is not None and sol.kkt.certified, sol.message
+            return float(sol.objective)
+
+        out.append((f"shortest path {n} nodes / {tail.size} arcs", sp_ours,
+                    "scipy CSR build + dijkstra", sp_peer, goal))  # fmt: skip
+    n, m = (1_000, 10_000) if quick else (10_000, 100_000)
+    tail, head, icost, icap, isup = mcf_instance(n, m, 0)
+
+    def mcf_ours() -> float:
+        p = min_cost_flow.build(tail, head, icost.astype(float), supply=isup.astype(float),
+                                cap=icap.astype(float), n=n)  # fmt: skip
+        sol = solve(p)
+        assert sol.kkt is not None and sol.kkt.certified, sol.message
+        return float(sol.objective)
+
+    out.append((f"min-cost flow {n} / {tail.size} (NETGEN-like)", mcf_ours,
+                "OR-Tools SimpleMinCostFlow",
+                lambda: _ortools_mcf(tail, head, icost, icap, isup), 1.5))  # fmt: skip
+    return out
+
+
+def bench_table(quick: bool, repeat: int) -> None:
+    """The issue's table: each line times ``solve(build(...))`` (certified) and its peer in
+    alternating rounds and prints the best times, the ratio and the goal."""
+    print(f"{'line':<44} {'ours':>10} {'peer':>10}  {'ratio':>6}  goal   peer")
+    for label, ours, peer_name, peer, goal in _table_lines(quick):
+        t, outs, _ = best_interleaved({"ours": ours, "peer": peer}, repeat)
+        if isinstance(outs["peer"], float):
+            assert abs(outs["ours"] - outs["peer"]) <= 1e-9 * max(1.0, abs(outs["peer"]))
+        ratio = t["ours"] / t["peer"]
+        mark = "ok" if ratio <= goal else "MISS"
+        print(f"{label:<44} {1e3 * t['ours']:8.1f}ms {1e3 * t['peer']:8.1f}ms  {ratio:5.2f}x  "
+              f"<={goal:.1f}x {mark:<4} {peer_name}", flush=True)  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes (CI)")
     ap.add_argument("--repeat", type=int, default=None, help="runs per timing (best is kept)")
-    ap.add_argument("--only", choices=["shortest_path", "assignment", "min_cost_flow"])
+    ap.add_argument("--only", choices=["table", "shortest_path", "assignment", "min_cost_flow"])
     args = ap.parse_args()
     repeat = args.repeat or (2 if args.quick else 3)
+    if args.only in (None, "table"):
+        bench_table(args.quick, repeat)
+        if args.only == "table":
+            return
     if args.quick:
         sp_size, sizes, mcf_size = (2_000, 20_000), [100], (1_000, 10_000)
     else:

@@ -8,6 +8,14 @@ heuristic repairs a relaxed point into a feasible one.
 >>> p = Problem(m, relaxations={"lr": Relaxation(relax=("cover",))}, default_relaxation="lr")
 >>> p.relaxation().relax
 ('cover',)
+
+A structured family may defer the model: ``Problem(build_model=f, n_vars=k, ...)`` calls ``f``
+on the first read of ``problem.model`` (a generic solver, ``explain``, the CLI summary) and
+keeps what it returns; its structured solvers work on ``problem.data`` and never build it.
+
+>>> lazy = Problem(build_model=lambda: m, n_vars=2)
+>>> lazy.model_built, lazy.num_vars, lazy.model is m, lazy.model_built
+(False, 2, True, True)
 """
 
 from __future__ import annotations
@@ -69,7 +77,7 @@ class Problem:
     Attributes
     ----------
     model
-        The statement of the problem.
+        The statement of the problem (built on first access when ``build_model`` is given).
     relaxations
         Named relaxation plans.
     default_relaxation
@@ -84,9 +92,14 @@ class Problem:
         Family data the structured solvers use (arrays, graph).
     metadata
         Facts such as the known optimum and its source.
+    build_model
+        Builds ``model`` on first access, when the Problem was made without one (a structured
+        family whose own solvers read only ``data``).
+    n_vars
+        The number of variables, known without building the model (``None``: read the model).
     """
 
-    model: Model
+    model: Model = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
     relaxations: Mapping[str, Relaxation] = field(default_factory=dict)
     default_relaxation: str | None = None
     decode: Callable[[Solution], Any] | None = None
@@ -94,8 +107,28 @@ class Problem:
     default_solver: str | None = None
     data: Any = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    build_model: Callable[[], Model] | None = field(default=None, repr=False, compare=False)
+    n_vars: int | None = None
 
     def __post_init__(self) -> None:
+        if self.__dict__.get("_model") is None and self.build_model is None:
+            raise ModelError("a Problem needs a model, or build_model to build it on demand")
+        if self.model_built:
+            self._validate()
+
+    @property
+    def model_built(self) -> bool:
+        """Whether the model exists yet (always, unless it is built on demand)."""
+        return self.__dict__.get("_model") is not None
+
+    @property
+    def num_vars(self) -> int:
+        """The number of variables, without building a deferred model when ``n_vars`` says."""
+        if not self.model_built and self.n_vars is not None:
+            return int(self.n_vars)
+        return int(self.model.n)
+
+    def _validate(self) -> None:
         for name, rel in self.relaxations.items():
             missing = [g for g in rel.relax if g not in self.model.groups]
             if missing:
@@ -119,6 +152,26 @@ class Problem:
                 f"unknown relaxation {key!r} (valid choices: {sorted(self.relaxations)})"
             )
         return self.relaxations[key]
+
+
+def _get_model(self: Problem) -> Model:
+    model = self.__dict__.get("_model")
+    if model is None:
+        if self.build_model is None:
+            raise ModelError("this Problem has no model and no build_model to make one")
+        model = self.build_model()
+        self.__dict__["_model"] = model
+        self._validate()
+    return model
+
+
+def _set_model(self: Problem, model: Model | None) -> None:
+    self.__dict__["_model"] = model
+
+
+# ``model`` is a dataclass field (``Problem(m)``, ``Problem(model=m)``) read through a property
+# that builds a deferred model on first access.
+Problem.model = property(_get_model, _set_model)  # type: ignore[assignment]
 
 
 def as_problem(obj: Model | Problem) -> Problem:

@@ -43,6 +43,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linear_sum_assignment
 
+from ortools_lag.algorithms.assignment_kernels import kernels
 from ortools_lag.errors import ModelError
 
 __all__ = [
@@ -101,9 +102,17 @@ def _cost_matrix(cost: ArrayLike, square: bool) -> FloatArray:
     if c.ndim != 2 or c.shape[0] > c.shape[1] or (square and c.shape[0] != c.shape[1]):
         need = "square" if square else "(n, m) with n <= m"
         raise ModelError(f"the cost matrix must be {need}, got shape {c.shape}")
-    if not np.all(np.isfinite(c)):
-        raise ModelError("the cost matrix must be finite")
+    if c.size and not (math.isfinite(float(c.min())) and math.isfinite(float(c.max()))):
+        raise ModelError("the cost matrix must be finite")  # min and max finite: all are
     return c
+
+
+def _integral(c: FloatArray) -> bool:
+    """Whether every cost is an integer."""
+    fast = kernels(c.size)
+    if fast is not None:
+        return bool(fast.integral(np.ascontiguousarray(c)))
+    return bool(np.all(c == np.round(c)))
 
 
 def _bid_round(
@@ -166,8 +175,12 @@ def _bid_one(
 
 
 def _phase(c: FloatArray, p: FloatArray, eps: float, col: IntArray, owner: IntArray) -> int:
-    """Bid until every person is assigned: Jacobi rounds while many persons are unassigned,
-    then one bid at a time (a chain of outbid owners costs a few numpy calls per bid)."""
+    """Bid until every person is assigned: compiled, one bid at a time (Gauss-Seidel); in
+    numpy, Jacobi rounds while many persons are unassigned, then one bid at a time (a chain of
+    outbid owners costs a few numpy calls per bid)."""
+    fast = kernels(c.size)
+    if fast is not None:
+        return int(fast.bid_phase(c, p, eps, col, owner))
     bidders = np.flatnonzero(col < 0)
     rounds = 0
     while bidders.size > _FEW:
@@ -184,6 +197,10 @@ def _phase(c: FloatArray, p: FloatArray, eps: float, col: IntArray, owner: IntAr
 
 def _keep_eps_cs(c: FloatArray, p: FloatArray, eps: float, col: IntArray, owner: IntArray) -> None:
     """Unassign the persons whose object violates eps-complementary slackness."""
+    fast = kernels(c.size)
+    if fast is not None:
+        fast.keep_eps_cs(c, p, eps, col, owner)
+        return
     assigned = np.flatnonzero(col >= 0)
     reduced = c[assigned, col[assigned]] + p[col[assigned]]
     slack = reduced - (c[assigned] + p).min(axis=1)
@@ -236,7 +253,7 @@ def auction(
     if n <= 1:  # nothing to bid for
         lam = -c0[:, 0] if n else np.empty(0)
         return AssignmentResult(np.arange(n), float(c0.sum()), lam + 0.0, np.zeros(n), 0.0, 0)
-    integral = bool(np.all(c0 == np.round(c0)))
+    integral = _integral(c0)
     scale = float(n + 1) if integral and eps_final is None else 1.0
     c = c0 * scale
     span = float(c.max() - c.min())
@@ -248,8 +265,13 @@ def auction(
             raise ModelError(f"eps_final must be > 0, got {eps_final}")
     # The first epsilon: the mean gap between the smallest and third-smallest cost of a row
     # (measured better than a fraction of the cost range, on dense random costs of any range).
-    near = np.partition(c, 2, axis=1)[:, :3] if n > 2 else np.sort(c, axis=1)
-    eps = max(float(np.mean(near[:, -1] - near[:, 0])), eps_final)
+    fast = kernels(c.size)
+    if fast is not None:
+        gap = float(fast.mean_row_gap(c))
+    else:
+        near = np.partition(c, 2, axis=1)[:, :3] if n > 2 else np.sort(c, axis=1)
+        gap = float(np.mean(near[:, -1] - near[:, 0]))
+    eps = max(gap, eps_final)
     if scale > 1:
         eps = float(math.floor(eps))  # integer epsilons keep the (scaled) prices exact integers
     p = np.zeros(n)
@@ -265,7 +287,7 @@ def auction(
             eps = float(math.floor(eps))
         _keep_eps_cs(c, p, eps, col, owner)
     mu = (p - p.min()) / scale  # prices are defined up to a constant: the cheapest is 0
-    lam = -(c0 + mu).min(axis=1)
+    lam = -(fast.row_min_plus(c0, mu) if fast is not None else (c0 + mu).min(axis=1))
     total = float(c0[np.arange(n), col].sum())
     return AssignmentResult(col, total, lam, mu, eps_final / scale, rounds)
 
@@ -275,6 +297,7 @@ def assignment_duals(
     col_of_row: ArrayLike,
     *,
     object_multiplier: ArrayLike | None = None,
+    validated: bool = False,
 ) -> tuple[FloatArray, FloatArray, int]:
     """Exact multipliers ``(lambda, mu, rounds)`` for an optimal matching.
 
@@ -293,6 +316,8 @@ def assignment_duals(
         An optimal matching (distinct objects).
     object_multiplier
         A warm start, e.g. auction prices (any values; only speed depends on them).
+    validated
+        ``cost`` is known to be a finite float64 ``(n, m)`` array, ``n <= m`` (no check).
 
     Raises
     ------
@@ -306,7 +331,7 @@ def assignment_duals(
     >>> lam.tolist(), mu.tolist()
     ([-3.0, -4.0], [2.0, 0.0])
     """
-    c = _cost_matrix(cost, square=False)
+    c = np.asarray(cost, dtype=np.float64) if validated else _cost_matrix(cost, square=False)
     n, m = c.shape
     col = np.asarray(col_of_row, dtype=np.int64)
     if col.shape != (n,) or np.any((col < 0) | (col >= m)) or np.unique(col).size != n:
@@ -315,11 +340,18 @@ def assignment_duals(
     v = np.zeros(m)
     if object_multiplier is not None:
         v = np.minimum(v, -np.asarray(object_multiplier, dtype=np.float64))
-        if np.all(c == np.round(c)):
+        if _integral(c):
             v = np.floor(v)  # integer labels: exact integer duals for integer costs
         v[np.setdiff1d(np.arange(m), col)] = 0.0
     owner = np.full(m, -1, dtype=np.int64)
     owner[col] = np.arange(n)
+    fast = kernels(c.size)
+    if fast is not None:  # compiled FIFO label correcting, one row scan per step
+        scans = int(fast.label_correct(np.ascontiguousarray(c), col, matched, owner, v))
+        if scans < 0:
+            raise ModelError("the matching is not optimal: the residual graph has a negative cycle")
+        mu = -v
+        return -matched - mu[col], mu + 0.0, scans
     dirty = np.ones(n, dtype=bool)  # persons whose object's v changed since their last scan
     batch = max(64, n // 8)
     rounds = scans = 0
@@ -346,7 +378,7 @@ def assignment_duals(
     return -matched - mu[col], mu + 0.0, rounds
 
 
-def linear_assignment(cost: ArrayLike) -> AssignmentResult:
+def linear_assignment(cost: ArrayLike, *, validated: bool = False) -> AssignmentResult:
     """Exact assignment by ``scipy.optimize.linear_sum_assignment`` with the dual prices recovered.
 
     Parameters
@@ -354,6 +386,9 @@ def linear_assignment(cost: ArrayLike) -> AssignmentResult:
     cost
         ``(n, m)`` cost matrix with ``n <= m``, finite. With ``n < m`` the object rows are
         ``sum_i x_ij <= 1`` and ``mu >= 0`` (0 on unused objects).
+    validated
+        The caller checked already that ``cost`` is a finite float64 ``(n, m)`` array with
+        ``n <= m`` (a Problem's table): the check's passes over it are skipped.
 
     Returns
     -------
@@ -367,11 +402,11 @@ def linear_assignment(cost: ArrayLike) -> AssignmentResult:
     >>> r.col_of_row.tolist(), r.cost, r.object_multiplier.tolist()
     ([1, 0], 3.0, [0.0, 0.0, 0.0])
     """
-    c = _cost_matrix(cost, square=False)
+    c = np.asarray(cost, dtype=np.float64) if validated else _cost_matrix(cost, square=False)
     rows, cols = linear_sum_assignment(c)
     col = np.empty(c.shape[0], dtype=np.int64)
     col[rows] = cols
-    lam, mu, rounds = assignment_duals(c, col)
+    lam, mu, rounds = assignment_duals(c, col, validated=validated)
     total = float(c[rows, cols].sum())
     return AssignmentResult(col, total, lam, mu, 0.0, rounds)
 
@@ -403,9 +438,14 @@ def check_assignment(
         return math.inf
     lam = np.asarray(person_multiplier, dtype=np.float64)
     mu = np.asarray(object_multiplier, dtype=np.float64)
-    rc = c + lam[:, None] + mu
-    worst = max(0.0, -float(rc.min(initial=0.0)))
-    worst = max(worst, float(np.abs(rc[np.arange(n), col]).max(initial=0.0)))
+    fast = kernels(c.size)
+    if fast is not None and c.size:  # the range of the reduced costs, the table not formed
+        low = float(fast.table_range(np.ascontiguousarray(c), lam, mu)[0])
+    else:
+        low = float((c + lam[:, None] + mu).min(initial=0.0))
+    worst = max(0.0, -low)
+    matched = c[np.arange(n), col] + lam + mu[col]
+    worst = max(worst, float(np.abs(matched).max(initial=0.0)))
     if n < m:
         unused = np.setdiff1d(np.arange(m), col)
         worst = max(worst, -float(mu.min()), float(np.abs(mu[unused]).max(initial=0.0)))

@@ -21,12 +21,15 @@ shadow price of an object row is ``-mu_j``: one more copy of object ``j`` saves 
 
 Solvers (:class:`LsaSolver` and :class:`AuctionSolver`, here): ``lsa`` (the default: scipy's
 ``linear_sum_assignment`` with the exact prices recovered by a label-correcting shortest-path
-pass on the residual graph; measured the faster of the two) and ``auction`` (Bertsekas' forward
-auction with epsilon-scaling and vectorised Jacobi bidding; its eps-complementary-slackness
+pass on the residual graph) and ``auction`` (Bertsekas' forward auction with epsilon-scaling,
+Gauss-Seidel bids compiled by numba when the ``fast`` extra is installed, else vectorised
+Jacobi rounds; measured the faster of the two with numba; its eps-complementary-slackness
 certificate ``0 <= rc <= eps`` on the matching, exact for integer costs with ``eps < 1/n``, is
 recorded in ``info``, then the prices are made exact by the same pass, warm-started). Both are
-certified by ``kkt.certify`` and by the family certificate
-(:func:`~ortools_lag.problems.network.bipartite_violation`). An assignment that forbidden pairs
+certified from the table, without building the Model (:meth:`AssignmentData.lp`: the residuals
+``kkt.certify`` computes, in ``Solution.kkt``), and by the family certificate (the checks of
+:func:`~ortools_lag.problems.network.bipartite_violation`); the Model is built for a generic
+solver (``solve(p, "network_lp")``) or ``p.model``. An assignment that forbidden pairs
 make impossible is ``INFEASIBLE`` with HiGHS's Farkas ray (checked by ``kkt.check_farkas``).
 
 **Relaxation** ``"object"`` (the default): the object rows dualised with prices ``mu``; each
@@ -48,8 +51,10 @@ claimant and assigns the rest by ``linear_sum_assignment`` on what is left.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,10 +72,12 @@ from ortools_lag.algorithms.assignment import (
     check_assignment,
     linear_assignment,
 )
+from ortools_lag.algorithms.assignment_kernels import kernels
 from ortools_lag.errors import ModelError
 from ortools_lag.model import Model, to_standard_form
 from ortools_lag.problem import Problem
 from ortools_lag.problems.graphs import table_from
+from ortools_lag.problems.lp_certificate import LinearRows, StructuredLP
 from ortools_lag.problems.network import (
     Answer,
     Exact,
@@ -126,25 +133,84 @@ class AssignmentData(TableData, kind="assignment", solver="lsa", relaxed="object
         """``(persons, objects)``."""
         return self.table.cost.shape  # type: ignore[return-value]
 
-    @property
-    def scale(self) -> float:
+    @cached_property
+    def scale(self) -> float:  # type: ignore[override]
         """The largest allowed cost, in absolute value."""
-        return float(np.max(np.abs(self.table.cost[self.table.allowed]), initial=0.0))
+        c = self.table.cost
+        if self.filled is c:  # every pair allowed: the table's extremes
+            return max(abs(self.table.extremes[0]), abs(self.table.extremes[1]))
+        return float(np.max(np.abs(c[self.table.allowed]), initial=0.0))
 
     def check(self, x: Arrays, multipliers: Arrays, reduced_costs: Arrays | None) -> Verdict:
         """Matching rows; multiplier signs; ``rc >= 0`` on allowed pairs, ``= 0`` when matched.
 
-        Everything is recomputed from the data (``reduced_costs`` is not read).
+        ``reduced_costs["x"]``, when given (``c + lambda + mu`` as the structured solvers'
+        report formed it), is read on the allowed pairs instead of being formed again.
         """
         n, m = self.shape
+        given = None if reduced_costs is None else reduced_costs.get("x")
         worst = bipartite_violation(
             self.table.cost,
             np.asarray(x["x"], dtype=np.float64),
             (np.asarray(multipliers["person"]), np.asarray(multipliers["object"])),
             (self.person_sense, self.object_sense),
             (np.ones(n), np.ones(m)),
+            reduced=None if given is None or np.shape(given) != (n, m) else np.asarray(given),
         )
         return "one object per person; rc = c + lambda + mu >= 0, = 0 on the matching", worst
+
+    def lp(self, z: FloatArray, multipliers: Arrays) -> StructuredLP:
+        """The LP from the table, in one scan of the point (its non-zeros give the row and
+        column sums) and, with every pair allowed, one blocked pass over ``c + lambda + mu``
+        for its range (the table of reduced costs is formed only when read); the family
+        certificate comes from the same numbers."""
+        n, m = self.shape
+        t = self.table
+        every = self.filled is t.cost  # Table.filled returns the costs when all are allowed
+        c = t.cost if every else np.where(t.allowed, t.cost, 0.0)
+        lam = np.asarray(multipliers["person"], dtype=np.float64).ravel()
+        mu = np.asarray(multipliers["object"], dtype=np.float64).ravel()
+        idx = np.flatnonzero(z)
+        i, j = np.divmod(idx, m)
+        vals = z[idx]
+        sums = tuple(
+            np.bincount(k, vals, size).astype(np.float64, copy=False)
+            for k, size in ((i, n), (j, m))
+        )
+        senses = (self.person_sense, self.object_sense)
+        rows = tuple(
+            LinearRows(
+                name, a, np.full(a.size, -np.inf if s == "<=" else 1.0), np.ones(a.size), 1.0, y
+            )
+            for name, a, s, y in zip(("person", "object"), sums, senses, (lam, mu))
+        )
+        lb = np.broadcast_to(0.0, (n * m,))
+
+        def reduced() -> FloatArray:
+            r = c + lam[:, None]
+            r += mu[None, :]
+            return r.ravel()
+
+        if not every:
+            ub = np.where(t.allowed, np.inf, 0.0).ravel()
+            return StructuredLP(z, c.ravel(), lb, ub, (n, m), rows, reduced)
+        ub = np.broadcast_to(np.inf, (n * m,))
+        r_min, r_max = _table_range(c, lam, mu)
+        r_nz = c.ravel()[idx] + lam[i] + mu[j]
+        worst = max(-float(np.min(vals, initial=0.0)), -min(r_min, 0.0))
+        for a, s, y in zip(sums, senses, (lam, mu)):
+            if s == "==":
+                worst = max(worst, float(np.max(np.abs(a - 1.0), initial=0.0)))
+            else:
+                slack = 1.0 - a
+                worst = max(worst, float(np.max(-slack, initial=0.0)))
+                worst = max(worst, float(np.max(-y, initial=0.0)))
+                worst = max(worst, float(np.max(np.abs(y * slack), initial=0.0)))
+        worst = max(worst, float(np.max(np.abs(r_nz[vals > 1e-9]), initial=0.0)))
+        what = "one object per person; rc = c + lambda + mu >= 0, = 0 on the matching"
+        return StructuredLP(z, c.ravel(), lb, ub, (n, m), rows, reduced,
+                            summary=(r_min, r_max, idx, r_nz), verdict=(what, worst + 0.0),
+                            cost_norm=self.scale)  # fmt: skip
 
     def oracle(self) -> Oracle:
         """Each person takes its cheapest object at ``c + mu`` (if negative, when it may stay
@@ -280,13 +346,17 @@ def _problem(table: Table, name: str) -> Problem:
     person = "<=" if n > m else "=="
     obj = "<=" if n < m else "=="
     data = AssignmentData(table, table.filled(), person, obj)
-    model = Model(name)
-    x = table.plan(model)
-    rs, cs = x.sum(axis=1), x.sum(axis=0)
-    model.add("person", rs <= 1 if person == "<=" else rs == 1)
-    model.add("object", cs <= 1 if obj == "<=" else cs == 1)
+
+    def model() -> Model:  # built on demand: the lsa and auction solvers read only the table
+        out = Model(name)
+        x = table.plan(out)
+        rs, cs = x.sum(axis=1), x.sum(axis=0)
+        out.add("person", rs <= 1 if person == "<=" else rs == 1)
+        out.add("object", cs <= 1 if obj == "<=" else cs == 1)
+        return out
+
     relaxation = "object rows dualised (prices); each person takes its cheapest c + mu"
-    return data.problem(model, relaxation, {"persons": n, "objects": m})
+    return data.problem(model, relaxation, {"persons": n, "objects": m}, n_vars=n * m)
 
 
 def _infeasible(data: AssignmentData) -> bool:
@@ -332,7 +402,7 @@ def solve_exact(
     c = data.filled.T if n > m else data.filled  # persons <= objects for the algorithms
     info: dict[str, Any] = {}
     if method == "lsa":
-        r = linear_assignment(c)
+        r = linear_assignment(c, validated=True)
         info["method"] = "scipy linear_sum_assignment + exact duals (residual shortest paths)"
     else:
         r = _auction(c, eps_final, factor, exact_duals, info)
@@ -372,7 +442,7 @@ def _auction(
     if exact:
         try:
             warm = mu if n == m else None  # padded prices are no upper bound on the labels
-            lam_x, mu_x, rounds = assignment_duals(c, col, object_multiplier=warm)
+            lam_x, mu_x, rounds = assignment_duals(c, col, object_multiplier=warm, validated=True)
             info["method"] += " + exact prices (warm-started label correcting)"
             return AssignmentResult(col, total, lam_x, mu_x, 0.0, r.iterations + rounds)
         except ModelError:  # not optimal (non-integer costs): keep the eps-CS prices
@@ -428,3 +498,22 @@ class LsaSolver(NetworkSolver):
 
     def run(self, problem: Problem, options: SolverOptions) -> Exact:
         return solve_exact(problem, "lsa")
+
+
+def _table_range(c: FloatArray, lam: FloatArray, mu: FloatArray) -> tuple[float, float]:
+    """``(min, max)`` of ``c_ij + lam_i + mu_j`` by blocks of rows that stay in cache (the
+    table itself is not formed)."""
+    n, m = c.shape
+    if c.size == 0:
+        return 0.0, 0.0
+    fast = kernels(c.size)
+    if fast is not None:
+        lo, hi = fast.table_range(c, lam, mu)
+        return float(lo), float(hi)
+    step = max(1, (1 << 16) // max(m, 1))
+    lo, hi = math.inf, -math.inf
+    for s in range(0, n, step):
+        block = c[s : s + step] + lam[s : s + step, None]
+        block += mu
+        lo, hi = min(lo, float(block.min())), max(hi, float(block.max()))
+    return lo, hi

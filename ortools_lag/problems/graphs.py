@@ -24,6 +24,7 @@ families (``transportation``, ``assignment``) take a cost table the same three w
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -294,9 +295,11 @@ def table_from(
         c = np.array(cost, dtype=np.float64)
     if c.ndim != 2 or 0 in c.shape:
         raise ModelError(f"the cost table must be a non-empty 2-D array, got shape {c.shape}")
-    if np.any(np.isnan(c) | (c == -np.inf)):
+    table = Table(c, tuple(range(c.shape[0])), tuple(range(c.shape[1])))
+    low = table.extremes[0]  # nan propagates: one reduction finds a nan or a -inf
+    if math.isnan(low) or low == -math.inf:
         raise ModelError("costs must be finite, or +inf for a forbidden pair")
-    return Table(c, tuple(range(c.shape[0])), tuple(range(c.shape[1])))
+    return table
 
 
 def _table_from_graph(graph: nx.Graph, rows: Sequence[Hashable] | None, weight: str) -> Table:

@@ -31,16 +31,22 @@ maxflow    scipy's maximum_flow (Dinic) + the residual min cut; HiGHS LP max_flo
            for capacities it cannot take
 network_lp HiGHS simplex, presolve off (network LPs: presolve costs more  every network kind
            than the solve); duals = potentials
-auction    Bertsekas' forward auction, epsilon-scaling, Jacobi bidding;    assignment
-           exact prices recovered from its eps-CS prices
+auction    Bertsekas' forward auction, epsilon-scaling; Gauss-Seidel bids  assignment
+           compiled by numba (the ``fast`` extra), else numpy Jacobi
+           rounds; exact prices recovered from its eps-CS prices
 lsa        scipy's linear_sum_assignment + exact prices by a shortest-    assignment
            path label-correcting pass on the residual graph
 ========== ============================================================= ======================
 
-Nothing is taken on the algorithm's word: the point and multipliers go through the shared
-backend round trip (:func:`~ortools_lag.solvers.backend.finish`, i.e. ``kkt.certify``, or the
-Farkas / ray checks for infeasible and unbounded problems), and then through the family's own
-certificate, recorded in ``Solution.info["certificate"]``.
+Nothing is taken on the algorithm's word. The structured families (``assignment``,
+``shortest_path``) build their Model only when something asks for it (a generic solver,
+``explain``, the CLI): an optimal answer of their own solvers is certified from the arrays by
+:meth:`NetworkData.lp` -- the residuals ``kkt.certify`` would compute from the Model, in a few
+vectorised passes, recorded in ``Solution.kkt`` (a test checks that the two agree) -- and by the
+family's own certificate, recorded in ``Solution.info["certificate"]``. Other answers
+(infeasible, unbounded, the other families) go through the shared backend round trip
+(:func:`~ortools_lag.solvers.backend.finish`, i.e. ``kkt.certify``, or the Farkas / ray checks),
+then through the family certificate.
 
 >>> import numpy as np
 >>> from ortools_lag import solve
@@ -62,7 +68,6 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
@@ -73,13 +78,15 @@ from ortools_lag.errors import ModelError
 from ortools_lag.model import layout
 from ortools_lag.model.ufunc_threads import background
 from ortools_lag.problem import Problem, Relaxation
+from ortools_lag.problems.lp_certificate import StructuredLP
+from ortools_lag.problems.tables import Table, bipartite_violation
 from ortools_lag.result import Solution, Status, Termination
-from ortools_lag.solvers.backend import RawResult, finish
+from ortools_lag.solvers.backend import RawResult, finish, judge
 from ortools_lag.solvers.backends.highs import HighsOptions, HighsSolver
 from ortools_lag.solvers.base import Solver, SolverOptions
 
 if TYPE_CHECKING:
-    from ortools_lag.model import Model, Var
+    from ortools_lag.model import Model
     from ortools_lag.problem import Heuristic, Oracle
 
 __all__ = [
@@ -247,97 +254,6 @@ def flow_rows(x: Any, arcs: Arcs, supply: ArrayLike, matrix: sp.csc_matrix | Non
     return Constraint(body, zeros, zeros.copy(), "==")
 
 
-# -- bipartite problems (transportation, assignment): a dense cost table ------------------------
-@dataclass(frozen=True, eq=False)
-class Table:
-    """A bipartite cost table: ``cost[i, j]`` for row ``i`` and column ``j``, ``inf`` where the
-    pair is not allowed, with the labels of the rows and columns."""
-
-    cost: FloatArray
-    rows: tuple[Hashable, ...]
-    cols: tuple[Hashable, ...]
-
-    @cached_property
-    def allowed(self) -> BoolArray:
-        """Pairs that may be used (finite cost)."""
-        return np.isfinite(self.cost)
-
-    def filled(self) -> FloatArray:
-        """The costs with each forbidden pair at a cost no optimal plan of unit amounts uses:
-        more than ``min(rows, cols)`` times the range of the allowed costs above the largest."""
-        ok = self.allowed
-        if ok.all():
-            return self.cost
-        vals = self.cost[ok]
-        lo, hi = (float(vals.min()), float(vals.max())) if vals.size else (0.0, 0.0)
-        big = hi + (min(self.cost.shape) + 1) * (hi - lo + 1.0)
-        return np.where(ok, self.cost, big)
-
-    def plan(self, model: Model) -> Var:
-        """The plan ``x >= 0`` of the table's shape in ``model`` (a forbidden pair: the bound
-        ``x_ij <= 0``), with the objective ``min sum_ij c_ij x_ij``."""
-        ok = self.allowed
-        x = model.var(
-            "x", self.cost.shape, lb=0.0, ub=None if ok.all() else np.where(ok, np.inf, 0.0)
-        )
-        model.minimize((np.where(ok, self.cost, 0.0) * x).sum())
-        return x
-
-    @cached_property
-    def masked(self) -> FloatArray:
-        """The costs with ``inf`` on every pair not allowed."""
-        return np.where(self.allowed, self.cost, np.inf)
-
-    def cheapest(self, price: FloatArray) -> tuple[IntArray, FloatArray]:
-        """Each row's column of least ``cost + price`` and that reduced cost (``inf``: no
-        allowed pair) -- the oracle of a bipartite family whose column rows are dualised."""
-        reduced = self.masked + price
-        j = reduced.argmin(axis=1)
-        return j, reduced[np.arange(j.size), j]
-
-
-def bipartite_violation(
-    cost: FloatArray,
-    x: FloatArray,
-    mult: tuple[FloatArray, FloatArray],
-    sense: tuple[str, str],
-    rhs: tuple[FloatArray, FloatArray],
-    tol: float = 1e-9,
-) -> float:
-    """Worst violation of the optimality certificate of a bipartite plan (0.0 when exact).
-
-    Rows ``sum_j x_ij (sense_r) rhs_r``, columns ``sum_i x_ij (sense_c) rhs_c`` with multipliers
-    ``lam`` (``>= 0`` on ``<=`` and ``>=`` groups, held as in the README), so the reduced cost is
-    ``rc_ij = c_ij + s_r lam_i + s_c lam_j`` with ``s = -1`` for ``>=``. Checked: ``x >= 0``
-    and ``0`` on forbidden pairs (``cost = inf``); the rows and columns; the multipliers' signs;
-    ``rc >= 0`` on allowed pairs and ``= 0`` where ``x > tol``; ``lam = 0`` on slack rows.
-    """
-    ok = np.isfinite(cost)
-    every = bool(ok.all())
-    worst = float(np.max(-x, initial=0.0))
-    if not every:
-        worst = max(worst, float(np.max(np.abs(x[~ok]), initial=0.0)))
-    sums = (x.sum(axis=1), x.sum(axis=0))
-    signs = []
-    for k in range(2):
-        lam, s, b, v = mult[k], sense[k], rhs[k], sums[k]
-        if s == "==":
-            worst = max(worst, float(np.max(np.abs(v - b), initial=0.0)))
-        else:
-            slack = (b - v) if s == "<=" else (v - b)
-            worst = max(worst, float(np.max(-slack, initial=0.0)))
-            worst = max(worst, float(np.max(-lam, initial=0.0)))
-            worst = max(worst, float(np.max(np.abs(lam * slack), initial=0.0)))
-        signs.append(-1.0 if s == ">=" else 1.0)
-    rc = cost if every else np.where(ok, cost, np.inf)
-    rc = rc + signs[0] * mult[0][:, None]
-    rc += signs[1] * mult[1][None, :]
-    worst = max(worst, -float(rc.min(initial=0.0)))
-    i, j = np.nonzero(x > tol)
-    used = ok[i, j]
-    return max(worst, float(np.max(np.abs(rc[i[used], j[used]]), initial=0.0))) + 0.0
-
-
 # -- what a family keeps in problem.data, and what it decodes -----------------------------------
 @dataclass(frozen=True)
 class Answer:
@@ -455,8 +371,23 @@ class NetworkData(ABC):
         """The default relaxation's Lagrangian heuristic (``None``: none)."""
         return None
 
-    def problem(self, model: Model, relaxation: str, metadata: dict[str, Any]) -> Problem:
-        """The family's Problem: ``model``, these data, the decoder and the default relaxation
+    def lp(self, z: FloatArray, multipliers: Arrays) -> StructuredLP | None:
+        """The family's LP at the point ``z`` (flat) with ``multipliers``, formed from these
+        arrays (``None``: the family has none, the Model is certified instead).
+
+        Its :meth:`~ortools_lag.problems.lp_certificate.StructuredLP.report` is the structured
+        solvers' ``Solution.kkt``: the residuals ``kkt.certify`` computes from the Model."""
+        return None
+
+    def problem(
+        self,
+        model: Model | Callable[[], Model],
+        relaxation: str,
+        metadata: dict[str, Any],
+        n_vars: int | None = None,
+    ) -> Problem:
+        """The family's Problem: ``model`` (or a callable building it on first access, with
+        ``n_vars`` variables), these data, the decoder and the default relaxation
         (``relaxation``: its one-line description)."""
         relax = Relaxation(
             relax=(self.relaxed,),
@@ -464,8 +395,11 @@ class NetworkData(ABC):
             heuristic=self.heuristic(),
             description=relaxation,
         )
+        built = not callable(model)
         return Problem(
-            model,
+            model if built else None,  # type: ignore[arg-type]
+            build_model=None if built else model,  # type: ignore[arg-type]
+            n_vars=n_vars,
             relaxations={self.relaxed: relax},
             default_relaxation=self.relaxed,
             decode=self.decode,
@@ -549,12 +483,21 @@ def with_certificate(
 
 
 def certify_exact(problem: Problem, ex: Exact, *, solver: str, t0: float, tol: float) -> Solution:
-    """Certify an :class:`Exact` result through the shared backend round trip.
+    """Certify an :class:`Exact` result.
 
-    The point and multipliers are checked by ``kkt.certify`` (infeasibility by
-    ``kkt.check_farkas``, unboundedness by ``kkt.check_ray``); then by the family certificate.
+    An optimal point of a family with a :meth:`NetworkData.lp` is certified from the family's
+    arrays (no Model is built): ``Solution.kkt`` is that LP's report, the residuals
+    ``kkt.certify`` computes; then the family certificate. Otherwise the point and multipliers
+    go through the shared backend round trip: ``kkt.certify`` (infeasibility
+    ``kkt.check_farkas``, unboundedness ``kkt.check_ray``), then the family certificate.
     ``seconds`` counts from ``t0`` (a ``time.perf_counter()``) to the end of the checks.
     """
+    data = problem.data
+    if ex.status == Status.OPTIMAL and ex.z is not None and ex.multipliers:
+        lp = data.lp(ex.z, ex.multipliers) if isinstance(data, NetworkData) else None
+        if lp is not None:
+            sol = _structured_solution(problem, ex, lp, solver, tol)
+            return replace(sol, seconds=time.perf_counter() - t0)
     model = problem.model
     sf = layout(model)  # names and signs only: the check needs no standard-form arrays
     check = getattr(problem.data, "certificate", None)
@@ -578,6 +521,41 @@ def certify_exact(problem: Problem, ex: Exact, *, solver: str, t0: float, tol: f
     sol = finish(model, sf, raw, solver=solver, seconds=0.0, tol=tol)
     sol = with_certificate(problem, sol, tol, None if family is None else family.result())
     return replace(sol, seconds=time.perf_counter() - t0)
+
+
+def _structured_solution(
+    problem: Problem, ex: Exact, lp: StructuredLP, solver: str, tol: float
+) -> Solution:
+    """The Solution of an optimal :class:`Exact`, certified by ``lp`` and the family's check
+    (run side by side: both are numpy passes that release the GIL)."""
+    data = problem.data
+    x = {"x": lp.z.reshape(lp.shape)}
+    lam = dict(ex.multipliers or {})
+    rc = lp.reduced_costs()
+    if lp.verdict is None:
+        family = background(lambda: data.certificate(x, lam, rc), size=lp.z.size)
+    rep = lp.report(tol)
+    f = lp.objective
+    bound = rep.dual_objective if rep.certified else ex.bound
+    msg = ex.message if rep.certified else f"{ex.message}; not certified: {'; '.join(rep.notes)}"
+    sol = Solution(
+        status=judge(Status.OPTIMAL, rep),
+        termination=Termination.CONVERGED,
+        objective=f,
+        bound=bound,
+        gap=f - bound if math.isfinite(bound) else math.nan,
+        x=x,
+        multipliers=lam,
+        reduced_costs=rc,
+        shadow_prices=lp.shadow_prices(),
+        kkt=rep,
+        solver=solver,
+        iterations=ex.iterations,
+        message=msg,
+        info=dict(ex.info),
+    )
+    outcome = (*lp.verdict, data.scale) if lp.verdict is not None else family.result()
+    return with_certificate(problem, sol, tol, outcome)
 
 
 class NetworkSolver(Solver):

@@ -72,9 +72,9 @@ from ortools_lag.algorithms.shortest_paths import (
 )
 from ortools_lag.errors import ModelError, NotSupportedError
 from ortools_lag.model import Model
-from ortools_lag.model.ufunc_threads import background
 from ortools_lag.problem import Problem
 from ortools_lag.problems.graphs import arcs_from, numbered, require_finite, stem
+from ortools_lag.problems.lp_certificate import LinearRows, StructuredLP
 from ortools_lag.problems.network import (
     Answer,
     ArcData,
@@ -187,6 +187,40 @@ class ShortestPathData(ArcData, kind="shortest_path", solver="dijkstra"):
         worst = max(worst, -float(free.min(initial=0.0)))  # rc >= 0 where x may grow
         worst = max(worst, float(np.max(rc_used[zu > 1e-9], initial=0.0)))  # rc <= 0 where x > 0
         return "reduced costs >= 0, = 0 on used arcs; conservation; bounds", worst
+
+    def lp(self, z: FloatArray, multipliers: Arrays) -> StructuredLP:
+        """The LP from the arcs: conservation ``N z`` over the arcs with flow (a path or a
+        tree), ``rc = c + pi_tail - pi_head`` over all arcs; the family certificate
+        (:meth:`check`) from the same numbers."""
+        a = self.arcs
+        pi = np.asarray(multipliers["flow"], dtype=np.float64).ravel()
+        used = np.flatnonzero(z)
+        zu = z[used]
+        out: FloatArray = np.subtract(
+            np.bincount(a.tail[used], zu, a.n), np.bincount(a.head[used], zu, a.n), dtype=np.float64
+        )
+        rc = self.cost + pi[a.tail]
+        rc -= pi[a.head]
+        r_min, r_max = (float(rc.min()), float(rc.max())) if rc.size else (0.0, 0.0)
+        rc_used = rc[used]
+        ub = np.broadcast_to(np.inf, (a.m,)) if self.upper is None else self.upper
+        rows = (LinearRows("flow", out, self.supply, self.supply, 1.0, pi),)
+        lb = np.broadcast_to(0.0, (a.m,))
+        worst = max(float(np.max(np.abs(out - self.supply), initial=0.0)), -min(r_min, 0.0))
+        worst = max(worst, -float(np.min(zu, initial=0.0)))
+        if self.upper is not None:  # rc >= 0 only where x may grow
+            free = rc[z < self.upper - 1e-9]
+            worst = max(float(np.max(z - self.upper, initial=0.0)), -float(free.min(initial=0.0)))
+            worst = max(worst, float(np.max(np.abs(out - self.supply), initial=0.0)))
+            worst = max(worst, -float(np.min(zu, initial=0.0)))
+        worst = max(worst, float(np.max(rc_used[zu > 1e-9], initial=0.0)))
+        if pi.shape != (a.n,) or not np.all(np.isfinite(pi)):
+            verdict = ("finite potentials", math.inf)
+        else:
+            verdict = ("reduced costs >= 0, = 0 on used arcs; conservation; bounds", worst)
+        return StructuredLP(z, self.cost, lb, ub, (a.m,), rows, lambda: rc,
+                            summary=(r_min, r_max, used, rc_used), verdict=verdict,
+                            cost_norm=self.cost_scale)  # fmt: skip
 
     def oracle(self) -> Oracle | None:
         """``x_a = u_a`` where the reduced cost is negative (finite arc bounds only)."""
@@ -338,13 +372,7 @@ def _problem(
         g = arc_graph(arcs.n, arcs.tail, arcs.head, cost)
         return g, _reach(arcs.n, arcs.tail, arcs.head, s, g.matrix)
 
-    # scipy's conversion and search release the GIL: they run beside the model's matrices
-    job = background(search, size=arcs.m)
-    N = incidence(arcs.n, arcs.tail, arcs.head)
-    m = Model(name)
-    x = m.var("x", arcs.m, lb=0.0, ub=upper)
-    m.minimize(cost @ x)
-    graph, reachable = job.result()
+    graph, reachable = search()
     b = np.zeros(arcs.n)
     if t is not None:
         b[s] += 1.0
@@ -353,11 +381,18 @@ def _problem(
         b[reachable] = -1.0
         b[s] = float(reachable.sum() - 1)
     data = ShortestPathData(arcs, cost, s, t, upper, b, reachable, graph)
-    m.add("flow", flow_rows(x, arcs, b, matrix=N))
+
+    def model() -> Model:  # built on demand: dijkstra reads only the arrays
+        m = Model(name)
+        x = m.var("x", arcs.m, lb=0.0, ub=upper)
+        m.minimize(cost @ x)
+        m.add("flow", flow_rows(x, arcs, b, matrix=incidence(arcs.n, arcs.tail, arcs.head)))
+        return m
+
     target = None if t is None else arcs.label(t)
     meta = {"source": arcs.label(s), "target": target, "nodes": arcs.n, "arcs": arcs.m}
     relaxation = "conservation dualised; x_a at its bound where the reduced cost is < 0"
-    return data.problem(m, relaxation, meta)
+    return data.problem(model, relaxation, meta, n_vars=arcs.m)
 
 
 def dijkstra_refuses(data: ShortestPathData) -> str | None:
