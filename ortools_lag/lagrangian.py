@@ -496,8 +496,10 @@ class Lagrangian:
 
     def close(self) -> None:
         """Release the executor (when made here) and this process's cached block models."""
-        if self._executor is not None and self._owns_executor:
-            self._executor.close()
+        if self._executor is not None:
+            self._executor.release(self.token)  # the blocks resident in its workers
+            if self._owns_executor:
+                self._executor.close()
         self._executor = None
         release_blocks(self.token)
 

@@ -1,24 +1,24 @@
-"""Executors for the blocks of a Lagrangian relaxation, and the block task they run.
+"""Executors for the blocks of a Lagrangian relaxation: serial, threads, processes, Dask.
 
 A decomposable relaxation (one subproblem per agent, facility, scenario...) evaluates its
 independent blocks through an executor: serially (the default), in threads or processes on one
 machine, or on a Dask distributed cluster. The code is the same whichever executor; only where
 the blocks run changes, and the results do not.
 
-Every executor has ``map(fn, items) -> list`` (results in the order of ``items``) and
-``close()``. :func:`make_executor` turns an option value into one: ``None``/``"serial"``,
-``"threads"``, ``"processes"``, ``"dask"`` (a ``LocalCluster`` of its own, or the cluster at
-``scheduler``), a ``dask.distributed.Client``, a scheduler address ``"tcp://host:port"``, or an
-executor instance (kept open: the caller closes it).
+Every executor has ``map(fn, items) -> list`` (results in the order of ``items``),
+``run_resident`` (the blocks' chunks kept in the workers) and ``close()``. :func:`make_executor`
+turns an option value into one: ``None``/``"serial"``, ``"threads"``, ``"processes"``,
+``"dask"`` (a ``LocalCluster`` of its own, or the cluster at ``scheduler``), a
+``dask.distributed.Client``, a scheduler address ``"tcp://host:port"``, a mapping
+``{kind: dask, address: "tcp://host:port"}`` (the YAML form), or an executor instance (kept
+open: the caller closes it).
 
 :func:`decompose` cuts the kept-constraint problem of a Lagrangian into the connected components
-of its variable-constraint graph; :func:`run_blocks` solves them through an executor, one task
-per worker. The block task is :func:`solve_blocks`: each :class:`BlockSpec` (columns, kept rows,
-bounds, integrality, optional Hessian) is built into a ``highspy`` model once per process and cached
-under its key; later calls only change its costs (and its Hessian when the relaxed rows are
-quadratic) and re-run it, so an LP block is warm-started from its previous basis. A MIP block is
-cleared before each run so that its answer depends on its costs only (the same answer on every
-executor).
+of its variable-constraint graph; :func:`run_blocks` solves them through an executor, one chunk
+per worker. A chunk is shipped to its worker once (a pipe to a worker process of our own, or a
+Dask future held by one worker) and stays resident there with its HiGHS models (pinned to one
+thread); each evaluation then sends only the costs and gathers only the minimisers. The block
+task itself (:class:`BlockSpec`, :func:`solve_blocks`) is in :mod:`ortools_lag.block_task`.
 
 >>> ex, owned = make_executor("threads", workers=2)
 >>> ex.map(abs, [-1, 2, -3]), owned
@@ -29,19 +29,25 @@ executor).
 from __future__ import annotations
 
 import logging
-import math
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from ortools_lag.block_task import (
+    _ONE_THREAD,
+    BlockResult,
+    BlockSpec,
+    _solve_chunk,
+    _solve_resident_chunk,
+    release_blocks,
+    solve_blocks,
+)
 from ortools_lag.errors import ModelError
 
 __all__ = [
@@ -65,7 +71,12 @@ EXECUTORS = ("serial", "threads", "processes", "dask")
 
 
 class Executor:
-    """Runs a function over items and returns the results in order (serially here)."""
+    """Runs a function over items and returns the results in order (serially here).
+
+    :meth:`run_resident` is how a Lagrangian's blocks are solved: chunk ``i`` of the blocks is
+    shipped to worker ``i`` once and kept there (its HiGHS models are built on the first call and
+    cached); later calls send only the costs and get back only the minimisers.
+    """
 
     name = "serial"
     workers = 1
@@ -73,6 +84,17 @@ class Executor:
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
         """``[fn(item) for item in items]``, wherever the executor runs them."""
         return [fn(item) for item in items]
+
+    def run_resident(
+        self, token: str, chunks: Sequence[Sequence[BlockSpec]], costs: Sequence[Any]
+    ) -> list[list[BlockResult]]:
+        """Solve chunk ``i`` at ``costs[i]`` (a list of ``(cost, hessian)``) on worker ``i``;
+        in-process executors keep the blocks in this process's cache."""
+        return self.map(_solve_chunk, list(zip(chunks, costs)))
+
+    def release(self, token: str) -> None:
+        """Drop the blocks of ``token`` wherever they are resident."""
+        release_blocks(token)
 
     def close(self) -> None:
         """Release workers (nothing to do for the serial executor)."""
@@ -107,9 +129,44 @@ class ThreadExecutor(Executor):
         self._pool.shutdown(wait=True)
 
 
+def _worker_main(conn: Any) -> None:
+    """The loop of a :class:`ProcessExecutor` worker: its blocks live in its own cache."""
+    resident: dict[tuple[str, int], list[BlockSpec]] = {}
+    _ONE_THREAD[0] = True
+    while True:
+        try:
+            cmd, *args = conn.recv()
+        except EOFError:
+            return
+        try:
+            if cmd == "stop":
+                return
+            if cmd == "map":
+                fn, items = args
+                out: Any = [fn(item) for item in items]
+            elif cmd == "load":
+                token, i, specs = args
+                resident[(token, i)] = specs
+                out = None
+            elif cmd == "solve":
+                token, i, costs = args
+                out = _solve_chunk((resident[(token, i)], costs))
+            else:  # "release"
+                (token,) = args
+                for key in [k for k in resident if k[0] == token]:
+                    del resident[key]
+                release_blocks(token)
+                out = None
+            conn.send(("ok", out))
+        except Exception as exc:  # the parent re-raises it
+            conn.send(("error", exc))
+
+
 class ProcessExecutor(Executor):
-    """A process pool. ``context`` is a multiprocessing start method; the default ``"spawn"``
-    never forks a parent whose HiGHS threads are running."""
+    """Worker processes of our own, each with a pipe: ``map`` sends worker ``i`` the items
+    ``i, i + k, ...``; :meth:`run_resident` ships each chunk of blocks to its worker once.
+    ``context`` is a multiprocessing start method; the default ``"spawn"`` never forks a parent
+    whose HiGHS threads are running."""
 
     name = "processes"
 
@@ -117,19 +174,85 @@ class ProcessExecutor(Executor):
         import multiprocessing
 
         self.workers = int(workers or os.cpu_count() or 1)
-        ctx = multiprocessing.get_context(context)
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+        ctx: Any = multiprocessing.get_context(context)
+        self._conns: list[Any] = []
+        self._procs: list[Any] = []
+        for _ in range(self.workers):
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=_worker_main, args=(child,), daemon=True)
+            proc.start()
+            child.close()
+            self._conns.append(parent)
+            self._procs.append(proc)
+        self._loaded: set[tuple[str, int]] = set()
+        self._lock = threading.Lock()
+
+    def _call(self, messages: Sequence[tuple[int, tuple[Any, ...]]]) -> list[Any]:
+        with self._lock:
+            for w, msg in messages:
+                self._conns[w].send(msg)
+            replies = [self._conns[w].recv() for w, _ in messages]
+        for kind, value in replies:
+            if kind == "error":
+                raise value
+        return [value for _, value in replies]
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
-        return list(self._pool.map(fn, items))
+        items = list(items)
+        k = max(1, min(len(items), self.workers))
+        parts = self._call([(w, ("map", fn, items[w::k])) for w in range(k)])
+        out: list[Any] = [None] * len(items)
+        for w, res in enumerate(parts):
+            out[w::k] = res
+        return out
+
+    def run_resident(
+        self, token: str, chunks: Sequence[Sequence[BlockSpec]], costs: Sequence[Any]
+    ) -> list[list[BlockResult]]:
+        load = [
+            (i % self.workers, ("load", token, i, list(c)))
+            for i, c in enumerate(chunks)
+            if (token, i) not in self._loaded
+        ]
+        if load:
+            self._call(load)
+            self._loaded.update((token, i) for i in range(len(chunks)))
+        return self._call(
+            [(i % self.workers, ("solve", token, i, costs[i])) for i in range(len(chunks))]
+        )
+
+    def release(self, token: str) -> None:
+        release_blocks(token)
+        if any(k[0] == token for k in self._loaded):
+            self._call([(w, ("release", token)) for w in range(self.workers)])
+            self._loaded = {k for k in self._loaded if k[0] != token}
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
+        for conn, proc in zip(self._conns, self._procs):
+            try:
+                conn.send(("stop",))
+            except (BrokenPipeError, OSError):
+                pass
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.terminate()
+            conn.close()
+        self._conns, self._procs = [], []
+
+
+def _identity(obj: Any) -> Any:
+    return obj
 
 
 class DaskExecutor(Executor):
     """A ``dask.distributed`` cluster: a ``Client`` given, or one made for ``address``, or a
-    ``LocalCluster`` of ``workers`` single-threaded processes started here."""
+    ``LocalCluster`` of ``workers`` single-threaded processes started here.
+
+    A chunk of blocks becomes a Dask future held by one worker (made once per Lagrangian); each
+    evaluation submits a task on that future, preferably on that worker, so only the costs
+    travel. When a worker is lost the scheduler recomputes its chunks elsewhere and reruns
+    the tasks: the solve goes on with the same answers.
+    """
 
     name = "dask"
 
@@ -142,7 +265,9 @@ class DaskExecutor(Executor):
         if client is None:
             if address is None:
                 n = int(workers or os.cpu_count() or 1)
-                cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True)
+                cluster = LocalCluster(
+                    n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
+                )
                 self._owned.append(cluster)
                 client = Client(cluster)
             else:
@@ -150,12 +275,46 @@ class DaskExecutor(Executor):
             self._owned.insert(0, client)
         self.client = client
         self.workers = max(1, len(client.scheduler_info().get("workers", {})))
+        self._resident: dict[str, list[tuple[Any, str | None]]] = {}
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
         futures = self.client.map(fn, list(items), pure=False)
         return list(self.client.gather(futures))
 
+    def run_resident(
+        self, token: str, chunks: Sequence[Sequence[BlockSpec]], costs: Sequence[Any]
+    ) -> list[list[BlockResult]]:
+        held = self._resident.get(token)
+        if held is None or len(held) != len(chunks):
+            addrs = sorted(self.client.scheduler_info().get("workers", {})) or [None]
+            held = []
+            for i, c in enumerate(chunks):
+                w = addrs[i % len(addrs)]
+                where = {} if w is None else {"workers": [w], "allow_other_workers": True}
+                held.append((self.client.submit(_identity, list(c), pure=False, **where), w))
+            self._resident[token] = held
+        futures = [
+            self.client.submit(
+                _solve_resident_chunk,
+                fut,
+                costs[i],
+                pure=False,
+                **({} if w is None else {"workers": [w], "allow_other_workers": True}),
+            )
+            for i, (fut, w) in enumerate(held)
+        ]
+        return list(self.client.gather(futures))
+
+    def release(self, token: str) -> None:
+        release_blocks(token)
+        if self._resident.pop(token, None) is not None:
+            try:
+                self.client.run(release_blocks, token)
+            except Exception as exc:  # a cluster going down: nothing left to release
+                log.debug("release of %s on the cluster failed: %s", token, exc)
+
     def close(self) -> None:
+        self._resident = {}
         for obj in self._owned:
             obj.close()
         self._owned = []
@@ -166,13 +325,25 @@ def make_executor(
 ) -> tuple[Executor, bool]:
     """An executor for an option value, and whether the caller owns it (must close it).
 
+    ``spec`` may also be a mapping ``{kind: ..., address: ..., workers: ...}`` (the YAML form,
+    for example ``{kind: dask, address: "tcp://10.0.0.5:8786"}``).
+
     Raises
     ------
     ModelError
-        For an unknown name (the valid choices are listed).
+        For an unknown name or field (the valid choices are listed).
     """
     if isinstance(spec, Executor):
         return spec, False
+    if isinstance(spec, dict):
+        bad = sorted(set(spec) - {"kind", "address", "workers"})
+        if bad or spec.get("kind", "dask") not in EXECUTORS:
+            raise ModelError(
+                f"executor mapping {spec!r}: fields are kind ({', '.join(EXECUTORS)}), "
+                "address (a Dask scheduler 'tcp://host:port') and workers"
+            )
+        kind = spec.get("kind", "dask")
+        return make_executor(kind, spec.get("workers", workers), spec.get("address", scheduler))
     if spec is None or spec == "serial":
         return SerialExecutor(), True
     if spec == "threads":
@@ -187,193 +358,9 @@ def make_executor(
         return DaskExecutor(client=spec), False
     raise ModelError(
         f"unknown executor {spec!r} (valid choices: {', '.join(EXECUTORS)}, an Executor, "
-        "a dask.distributed.Client or a scheduler address 'tcp://host:port')"
+        "a dask.distributed.Client, a scheduler address 'tcp://host:port' or a mapping "
+        "{kind, address, workers})"
     )
-
-
-# -- the block task --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class BlockSpec:
-    """One independent block of the kept-constraint problem (arrays local to the block).
-
-    Attributes
-    ----------
-    key
-        Unique key of the block (the Lagrangian's token and the block's index): the cache key.
-    cols
-        Global column indices of the block's variables.
-    A
-        Kept rows restricted to the block (CSC, ``rows x len(cols)``).
-    row_lo, row_hi, lb, ub, integrality
-        Row and column bounds, and which columns are integer.
-    Q
-        The objective's Hessian on the block (``None`` if linear).
-    options
-        HiGHS options set on the block's model.
-    """
-
-    key: tuple[str, int]
-    cols: np.ndarray
-    A: sp.csc_matrix
-    row_lo: np.ndarray
-    row_hi: np.ndarray
-    lb: np.ndarray
-    ub: np.ndarray
-    integrality: np.ndarray
-    Q: sp.csc_matrix | None
-    options: tuple[tuple[str, Any], ...] = ()
-
-    @property
-    def is_mip(self) -> bool:
-        """True when some column is integer."""
-        return bool(self.integrality.any())
-
-
-@dataclass(frozen=True)
-class BlockResult:
-    """A block's minimiser and value: ``status`` is ``"optimal"``, ``"infeasible"``,
-    ``"unbounded"`` or ``"error"``; ``lower`` is a proven lower bound (a MIP's dual bound);
-    ``ray`` an improving direction when unbounded; ``seconds`` the solver's time."""
-
-    x: np.ndarray
-    value: float
-    lower: float
-    status: str
-    ray: np.ndarray | None = None
-    seconds: float = 0.0
-
-
-_CACHE: OrderedDict[tuple[str, int], Any] = OrderedDict()
-_CACHE_LIMIT = 4096
-_LOCK = threading.Lock()
-
-
-def release_blocks(token: str) -> None:
-    """Drop this process's cached HiGHS models of the Lagrangian ``token``."""
-    with _LOCK:
-        for key in [k for k in _CACHE if k[0] == token]:
-            del _CACHE[key]
-
-
-def _hessian_parts(Q: sp.spmatrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    L = sp.tril(Q, format="csc")
-    L.sort_indices()
-    return L.indptr.astype(np.int32), L.indices.astype(np.int32), L.data.astype(float)
-
-
-def _build(spec: BlockSpec) -> Any:
-    import highspy
-
-    from ortools_lag.highs_model import new_highs
-
-    h = new_highs()
-    for name, value in spec.options:
-        h.setOptionValue(name, value)
-    n, m = len(spec.cols), spec.A.shape[0]
-    A = sp.csc_matrix(spec.A)
-    A.sort_indices()
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n, m
-    lp.col_cost_ = np.zeros(n)
-    lp.col_lower_, lp.col_upper_ = spec.lb, spec.ub
-    lp.row_lower_, lp.row_upper_ = spec.row_lo, spec.row_hi
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, m
-    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = A.indices.astype(np.int32)
-    lp.a_matrix_.value_ = A.data.astype(float)
-    if spec.is_mip:
-        kinds = np.array([highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger])
-        lp.integrality_ = list(kinds[spec.integrality.astype(int)])
-    h.passModel(lp)
-    if spec.Q is not None and spec.Q.nnz:
-        start, index, value = _hessian_parts(spec.Q)
-        h.passHessian(n, len(value), 1, start, index, value)
-    return h
-
-
-def _model_for(spec: BlockSpec) -> Any:
-    with _LOCK:
-        h = _CACHE.get(spec.key)
-        if h is not None:
-            _CACHE.move_to_end(spec.key)
-            return h
-    h = _build(spec)
-    with _LOCK:
-        _CACHE[spec.key] = h
-        while len(_CACHE) > _CACHE_LIMIT:
-            _CACHE.popitem(last=False)
-    return h
-
-
-def _solve_one(spec: BlockSpec, cost: np.ndarray, hessian: sp.spmatrix | None) -> BlockResult:
-    h = _model_for(spec)
-    n = len(spec.cols)
-    h.changeColsCost(n, np.arange(n, dtype=np.int32), np.asarray(cost, dtype=float))
-    if hessian is not None:
-        start, index, hval = _hessian_parts(hessian)
-        h.passHessian(n, len(hval), 1, start, index, hval)
-    if spec.is_mip:
-        h.clearSolver()
-    h.run()
-    status = h.getModelStatus().name
-    info = h.getInfo()
-    secs = float(h.getRunTime())
-    if status == "kOptimal":
-        sol = h.getSolution()
-        x = np.asarray(sol.col_value, dtype=float)
-        value = float(info.objective_function_value)
-        lower: float
-        if spec.is_mip:
-            lower = float(info.mip_dual_bound)
-        elif spec.Q is None and hessian is None and sol.dual_valid:
-            lower = _dual_bound(spec, np.asarray(cost), np.asarray(sol.row_dual), value)
-        else:
-            lower = value
-        return BlockResult(x, value, min(value, lower), "optimal", seconds=secs)
-    if status == "kInfeasible":
-        return BlockResult(np.zeros(n), math.inf, math.inf, "infeasible", seconds=secs)
-    if status in ("kUnbounded", "kUnboundedOrInfeasible"):
-        has_ray, ray = False, None
-        if not spec.is_mip:
-            _, has_ray, ray_arr = h.getPrimalRay()
-            ray = np.asarray(ray_arr, dtype=float) if has_ray else None
-        return BlockResult(np.zeros(n), -math.inf, -math.inf, "unbounded", ray=ray, seconds=secs)
-    log.warning("block %s: HiGHS status %s", spec.key, status)
-    return BlockResult(np.zeros(n), math.nan, -math.inf, "error", seconds=secs)
-
-
-def _dual_bound(spec: BlockSpec, cost: np.ndarray, y: np.ndarray, value: float) -> float:
-    """A lower bound on an LP block valid for any row duals: ``min`` over the box of
-    ``(c - A^T y) x + y . r`` (``r`` the side each dual points to). HiGHS's duals make it equal
-    to the optimum up to its tolerances, without trusting them."""
-    r = np.where(y > 0, spec.row_lo, spec.row_hi)
-    ok = np.isfinite(r)
-    y, r = np.where(ok, y, 0.0), np.where(ok, r, 0.0)
-    d = cost - spec.A.T @ y
-    xb = np.where(d > 0, spec.lb, np.where(d < 0, spec.ub, 0.0))
-    if not np.all(np.isfinite(xb)):
-        return value  # a reduced cost of tolerance size on an unbounded column
-    return float(d @ xb + y @ r)
-
-
-def solve_blocks(
-    task: tuple[Sequence[BlockSpec], Sequence[np.ndarray], Sequence[sp.spmatrix | None]],
-) -> list[BlockResult]:
-    """Solve a chunk of blocks at the given costs (and Hessians): the unit an executor runs.
-
-    Parameters
-    ----------
-    task
-        ``(specs, costs, hessians)``: one cost vector (and Hessian or ``None``) per block.
-
-    Returns
-    -------
-    list of BlockResult
-        In the order of ``specs``.
-    """
-    specs, costs, hessians = task
-    return [_solve_one(s, c, H) for s, c, H in zip(specs, costs, hessians)]
 
 
 def run_blocks(
@@ -382,15 +369,19 @@ def run_blocks(
     costs: Sequence[np.ndarray],
     hessians: Sequence[sp.spmatrix | None],
 ) -> list[BlockResult]:
-    """Solve every block at its costs through ``executor``: one task per worker (round robin
-    over the blocks, which :func:`decompose` orders by size), results in the blocks' order."""
+    """Solve every block at its costs through ``executor``: one chunk per worker (round robin
+    over the blocks, which :func:`decompose` orders by size), resident in its worker after the
+    first call (see :meth:`Executor.run_resident`), results in the blocks' order."""
     k = max(1, min(len(specs), executor.workers))
     chunks = [list(range(i, len(specs), k)) for i in range(k)]
-    tasks = [
-        ([specs[i] for i in c], [costs[i] for i in c], [hessians[i] for i in c]) for c in chunks
-    ]
+    token = specs[0].key[0] if specs else ""
+    parts = executor.run_resident(
+        token,
+        [[specs[i] for i in c] for c in chunks],
+        [[(costs[i], hessians[i]) for i in c] for c in chunks],
+    )
     out: list[Any] = [None] * len(specs)
-    for c, res in zip(chunks, executor.map(solve_blocks, tasks)):
+    for c, res in zip(chunks, parts):
         for i, r in zip(c, res):
             out[i] = r
     return out

@@ -384,3 +384,67 @@ def test_bad_options_raise() -> None:
     with pytest.raises(ModelError, match="warm_start"):
         solve(csp_model(14), "bundle", relax=["time"], warm_start="zero")
     assert SubgradientOptions(step_rule="sqrt").step_rule == "sqrt"
+
+
+# -- volume algorithm and the persistent bundle master (issue 25) ----------------------------
+def _gap_lp() -> tuple[Model, float]:
+    """The LP relaxation of OR-Library gap1 problem 1 and HiGHS's optimum of it (strong
+    duality: the Lagrangian dual of the assignment rows equals it)."""
+    from .test_dual_gap import gap_model, lp_bound
+
+    binary = gap_model("gap1", 1)
+    value, _ = lp_bound(binary)
+    m = Model("gap1_1_lp")
+    c = binary.objective.jacobian(np.zeros(binary.n), binary.n).toarray().reshape(5, 15)
+    from ortools_lag.io.gap import read_gap
+
+    from .test_dual_gap import DATA
+
+    inst = read_gap(DATA / "gap" / "gap1.txt", 1)
+    x = m.var("x", inst.shape, ub=1)
+    m.minimize((c * x).sum())
+    m.add("assign", x.sum(axis=0) == 1)
+    m.add("capacity", (inst.weight * x).sum(axis=1) <= inst.capacity)
+    return m, value
+
+
+def test_volume_reaches_the_lp_bound_with_a_primal_estimate() -> None:
+    m, lp = _gap_lp()
+    seen: list[np.ndarray] = []
+    sol = solve(
+        m, "volume", relax=["assign"], max_iter=3000, tolerance=1e-4,
+        callback=lambda p: seen.append(p.state.primal_estimate),
+    )  # fmt: skip
+    assert sol.bound <= lp + 1e-6
+    assert sol.bound == pytest.approx(lp, rel=2e-3)
+    assert sol.kkt is not None and sol.kkt.certified
+    assert sol.kkt.dual_objective == pytest.approx(sol.bound, rel=1e-6)
+    lag = Lagrangian(m, relax=["assign"])
+    x_bar = seen[-1]
+    first, last = lag.infeasibility(seen[1])[0], lag.infeasibility(x_bar)[0]
+    assert last <= 1e-2 and last < first  # x_bar: nearly feasible for the LP
+    assert lag.objective_min(x_bar) == pytest.approx(lp, rel=1e-2)  # and near its optimum
+
+
+def test_bundle_master_persists_across_iterations() -> None:
+    from ortools_lag.solvers.dual.bundle import Master, solve_master
+
+    rng = np.random.default_rng(3)
+    G, b = rng.normal(size=(6, 4)), rng.normal(size=6)
+    mp = Master(4)
+    lo, hi = np.full(4, -np.inf), np.full(4, np.inf)
+    for k, keep in [(3, [0, 1, 2]), (6, [0, 2, 3, 4, 5]), (6, [2, 4, 5])]:
+        ids = np.array(keep)
+        mp.sync(ids, G[ids], b[ids])
+        c = rng.normal(size=4)
+        d, r, alpha = mp.solve(c, 0.5 + k, lo, hi, 0.1)
+        d0, r0, alpha0 = solve_master(G[ids], b[ids] + G[ids] @ c - 0.1, 0.5 + k, lo, hi)
+        np.testing.assert_allclose(d, d0, atol=1e-6)  # the fresh model's answer
+        assert r == pytest.approx(r0, abs=1e-6)
+
+
+def test_bundle_solves_gap_lp_to_the_highs_value() -> None:
+    m, lp = _gap_lp()
+    sol = solve(m, "bundle", relax=["assign"], max_iter=500)
+    assert sol.bound == pytest.approx(lp, rel=1e-6)
+    assert sol.kkt is not None and sol.kkt.certified

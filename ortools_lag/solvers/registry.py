@@ -27,6 +27,7 @@ REGISTRY: dict[str, str] = {
     # our own dual and primal-dual methods
     "subgradient": "ortools_lag.solvers.dual.subgradient:SubgradientSolver",
     "bundle": "ortools_lag.solvers.dual.bundle:BundleSolver",
+    "volume": "ortools_lag.solvers.dual.volume:VolumeSolver",
     "dantzig_wolfe": "ortools_lag.solvers.column_generation.solver:DantzigWolfeSolver",
     "alm": "ortools_lag.solvers.nn.fullspace:FullspaceAlmSolver",
     "admm": "ortools_lag.solvers.dual.admm:AdmmSolver",

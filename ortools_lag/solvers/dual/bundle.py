@@ -43,7 +43,14 @@ from ortools_lag.solvers.dual.protocol import (
 if TYPE_CHECKING:
     from ortools_lag.lagrangian import DualPoint, Lagrangian
 
-__all__ = ["BundleMethod", "BundleOptions", "BundleSolver", "BundleState", "solve_master"]
+__all__ = [
+    "BundleMethod",
+    "BundleOptions",
+    "BundleSolver",
+    "BundleState",
+    "Master",
+    "solve_master",
+]
 
 #: Most entries (cuts x variables) kept for the aggregate primal point.
 MAX_PRIMAL_ENTRIES = 5_000_000
@@ -81,7 +88,8 @@ class BundleState(DualState):
     """The dual state plus the centre, the cuts and the proximity weight.
 
     ``G[j]``, ``b[j]``: cut ``j`` is ``q(lam) <= b[j] + G[j] . lam``; ``X[j]`` its minimiser
-    (``None`` when not kept); ``age[j]`` iterations since the cut was last active.
+    (``None`` when not kept); ``age[j]`` iterations since the cut was last active; ``ids[j]``
+    its number (the row it is in the method's persistent master).
     """
 
     center: np.ndarray | None = None
@@ -91,6 +99,7 @@ class BundleState(DualState):
     b: np.ndarray | None = None
     X: np.ndarray | None = None
     age: np.ndarray | None = None
+    ids: np.ndarray | None = None
     predicted: float = math.inf
     serious: bool = True
     domain: DualDomain | None = None
@@ -158,6 +167,113 @@ def solve_master(
     return z[:m], float(z[m]), alpha
 
 
+def _dual_master(
+    G: np.ndarray, a: np.ndarray, u: float
+) -> tuple[np.ndarray, float, np.ndarray] | None:
+    """The master without the box: ``min_alpha a.alpha + ||G^T alpha||^2 / (2u)`` over the
+    simplex (``k`` variables, one row), then ``d = G^T alpha / u`` and ``r`` the model's value
+    there. ``None`` when HiGHS does not solve it."""
+    import scipy.sparse as sp
+
+    from ortools_lag.highs_model import new_highs
+
+    k = G.shape[0]
+    Lq = sp.tril(sp.csc_matrix(G @ G.T / float(u)), format="csc")
+    Lq.sort_indices()
+    h = new_highs()
+    h.passModel(
+        k, 1, k, int(Lq.nnz), 1, 1, 1, 0.0,
+        np.asarray(a, dtype=float), np.zeros(k), np.ones(k), np.ones(1), np.ones(1),
+        np.arange(k + 1, dtype=np.int32), np.zeros(k, dtype=np.int32), np.ones(k),
+        Lq.indptr.astype(np.int32), Lq.indices.astype(np.int32), Lq.data.astype(float),
+        np.zeros(k, dtype=np.int32),
+    )  # fmt: skip
+    h.run()
+    if h.getModelStatus().name != "kOptimal":
+        return None
+    alpha = np.maximum(np.asarray(h.getSolution().col_value, dtype=float), 0.0)
+    alpha = alpha / alpha.sum() if alpha.sum() > 0 else np.full(k, 1.0 / k)
+    d = G.T @ alpha / float(u)
+    return d, float(np.min(a + G @ d)), alpha
+
+
+class Master:
+    """The master QP of :func:`solve_master` kept alive in one HiGHS instance across
+    iterations: a new cut is one ``addRow``, a dropped one a ``deleteRows``, a moved centre new
+    row and column bounds, a new weight a new diagonal Hessian; HiGHS starts from its last
+    solution instead of a fresh model.
+
+    Examples
+    --------
+    >>> mp = Master(1)
+    >>> mp.sync(np.array([0]), np.array([[1.0]]), np.array([0.0]))
+    >>> d, r, alpha = mp.solve(np.array([0.0]), 1.0, np.array([-np.inf]), np.array([np.inf]))
+    >>> round(float(d[0]), 6), round(r, 6), alpha.round(6).tolist()
+    (1.0, 1.0, [1.0])
+    """
+
+    def __init__(self, m: int) -> None:
+        from ortools_lag.highs_model import new_highs
+
+        self.m = m
+        self.h = h = new_highs()
+        inf = np.inf
+        h.addVars(m + 1, np.full(m + 1, -inf), np.full(m + 1, inf))
+        h.changeColCost(m, -1.0)
+        self.cols = np.arange(m + 1, dtype=np.int32)
+        self.ids: list[int] = []
+        self.G = np.zeros((0, m))
+        self.b = np.zeros(0)
+        self.u = math.nan
+        h.setOptionValue("time_limit", 10.0)
+
+    def sync(self, ids: np.ndarray, G: np.ndarray, b: np.ndarray) -> None:
+        """Make the rows those cuts (``q <= b_j + G_j lam``; ``ids`` in row order)."""
+        keep = np.isin(np.asarray(self.ids, dtype=np.int64), ids)
+        if not keep.all():
+            self.h.deleteRows(int((~keep).sum()), np.flatnonzero(~keep).astype(np.int32))
+            self.ids = [i for i, k in zip(self.ids, keep) if k]
+        have = set(self.ids)
+        new = [j for j, i in enumerate(ids.tolist()) if i not in have]
+        if self.ids != [int(i) for i in ids[: len(self.ids)]]:  # another order: start again
+            self.h.deleteRows(len(self.ids), np.arange(len(self.ids), dtype=np.int32))
+            self.ids, new = [], list(range(len(ids)))
+        for j in new:
+            self.h.addRow(-np.inf, np.inf, self.m + 1, self.cols, np.r_[-G[j], 1.0])
+        self.ids += [int(ids[j]) for j in new]
+        self.G, self.b = G, b
+
+    def solve(
+        self, c: np.ndarray, u: float, d_lo: np.ndarray, d_hi: np.ndarray, qc: float = 0.0
+    ) -> tuple[np.ndarray, float, np.ndarray]:
+        """The step, increase and cut weights around the centre ``c`` (``q(c) = qc``)."""
+        h, m, k = self.h, self.m, len(self.ids)
+        a = self.b + self.G @ c - qc
+        if k <= m:  # few cuts: the dual over the simplex is the smaller QP
+            out = _dual_master(self.G, a, u)
+            if out is not None and np.all(out[0] >= d_lo - 1e-9) and np.all(out[0] <= d_hi + 1e-9):
+                return np.clip(out[0], d_lo, d_hi), out[1], out[2]
+        h.changeRowsBounds(k, np.arange(k, dtype=np.int32), np.full(k, -np.inf), a)
+        h.changeColsBounds(m, self.cols[:m], d_lo, d_hi)
+        if u != self.u:
+            idx = np.arange(m, dtype=np.int32)
+            h.passHessian(m + 1, m, 1, np.r_[idx, m, m].astype(np.int32), idx, np.full(m, u))
+            self.u = u
+        h.setOptionValue("qp_iteration_limit", 50 * (m + k) + 1000)
+        h.run()
+        if h.getModelStatus().name != "kOptimal":
+            d = np.clip(self.G[-1] / float(u), d_lo, d_hi)
+            alpha = np.zeros(k)
+            alpha[-1] = 1.0
+            return d, float(a[-1] + self.G[-1] @ d), alpha
+        sol = h.getSolution()
+        z = np.asarray(sol.col_value, dtype=float)
+        alpha = np.maximum(-np.asarray(sol.row_dual, dtype=float), 0.0)
+        total = alpha.sum()
+        alpha = alpha / total if total > 0 else np.full(k, 1.0 / k)
+        return z[:m], float(z[m]), alpha
+
+
 class BundleMethod(DualMethod):
     """Proximal bundle ascent on ``q`` (HiGHS master QP, Kiwiel's weight update)."""
 
@@ -188,10 +304,12 @@ class BundleMethod(DualMethod):
             b=np.zeros(0),
             X=np.zeros((0, pt.x.size)) if keep_x else None,
             age=np.zeros(0, dtype=int),
+            ids=np.zeros(0, dtype=np.int64),
             domain=domain,
             stalled=pt.status == "unbounded",
             message=note,
         )
+        self._master = Master(pt.lam.size)
         return _add_cut(state, pt, o.max_cuts)
 
     def step(self, lagrangian: Lagrangian, state: DualState) -> BundleState:
@@ -202,10 +320,12 @@ class BundleMethod(DualMethod):
         if not math.isfinite(qc):
             why = state.message or "the centre's dual value is not finite"
             return replace(state, stalled=True, message=why)
-        a = state.b + state.G @ c - qc
-        d, v, alpha = solve_master(
-            state.G, a, state.u, lagrangian.lam_lo - c, lagrangian.lam_hi - c
-        )
+        master = getattr(self, "_master", None)
+        if master is None or master.m != c.size:
+            master = self._master = Master(c.size)
+        assert state.ids is not None
+        master.sync(state.ids, state.G, state.b)
+        d, v, alpha = master.solve(c, state.u, lagrangian.lam_lo - c, lagrangian.lam_hi - c, qc)
         estimate = alpha @ state.X if state.X is not None and state.X.shape[0] else None
         age = np.where(alpha > 1e-12, 0, state.age + 1)  # type: ignore[operator]
         trial = lagrangian.project(c + d)
@@ -250,7 +370,9 @@ def _add_cut(state: BundleState, pt: DualPoint, max_cuts: int) -> BundleState:
     G = np.vstack([state.G, pt.subgradient])
     b = np.r_[state.b, pt.value - pt.subgradient @ pt.lam]
     X: Any = None if state.X is None else np.vstack([state.X, pt.x])
-    return replace(state, G=G, b=b, X=X, age=np.r_[state.age, 0])
+    assert state.ids is not None
+    ids = np.r_[state.ids, state.ids[-1] + 1 if state.ids.size else 0]
+    return replace(state, G=G, b=b, X=X, age=np.r_[state.age, 0], ids=ids)
 
 
 def _prune(state: BundleState, cut_age: int, max_cuts: int) -> BundleState:
@@ -264,7 +386,10 @@ def _prune(state: BundleState, cut_age: int, max_cuts: int) -> BundleState:
     if keep.all():
         return state
     X = None if state.X is None else state.X[keep]
-    return replace(state, G=state.G[keep], b=state.b[keep], X=X, age=state.age[keep])
+    assert state.ids is not None
+    return replace(
+        state, G=state.G[keep], b=state.b[keep], X=X, age=state.age[keep], ids=state.ids[keep]
+    )
 
 
 class BundleSolver(DualSolver):

@@ -59,8 +59,9 @@ class DualOptions(SolverOptions):
         problem's default plan).
     executor, workers, scheduler
         Where the HiGHS blocks run: ``"serial"`` (default), ``"threads"``, ``"processes"``,
-        ``"dask"``, a ``dask.distributed.Client`` or an executor; ``scheduler`` is a Dask
-        scheduler address.
+        ``"dask"``, a ``dask.distributed.Client``, a scheduler address ``"tcp://host:port"``,
+        a mapping ``{kind: dask, address: "tcp://host:port"}`` (the YAML form) or an executor;
+        ``scheduler`` is a Dask scheduler address.
     max_iter
         Most evaluations of the dual function.
     gap_limit
@@ -108,12 +109,13 @@ class DualOptions(SolverOptions):
         here, whether or not the run ends up with blocks to send to it."""
         named = isinstance(value, str) and (value in EXECUTORS or "://" in value)
         client = type(value).__name__ == "Client" and hasattr(value, "gather")
-        if value is None or named or client or isinstance(value, Executor):
+        mapping = isinstance(value, dict) and value.get("kind", "dask") in EXECUTORS
+        if value is None or named or client or mapping or isinstance(value, Executor):
             return value
         raise ValueError(
             f"unknown executor (valid choices: {', '.join(EXECUTORS)}, an "
-            "ortools_lag.parallel.Executor, a dask.distributed.Client or a scheduler address "
-            "'tcp://host:port')"
+            "ortools_lag.parallel.Executor, a dask.distributed.Client, a scheduler address "
+            "'tcp://host:port' or a mapping {kind: dask, address: 'tcp://host:port'})"
         )
 
 
