@@ -115,7 +115,7 @@ def solve(
     reason = impl.available()
     if reason is not None:
         raise BackendUnavailableError(f"solver {name!r} is not available: {reason}")
-    if problem.model.n == 0:
+    if problem.num_vars == 0:  # a deferred model is not built to learn its size
         return empty_solution(problem.model, name)
     why = impl.check(problem)
     if why is not None:
