@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
 
 from ortools_lag import Model, Status, Termination, solve
 from ortools_lag.errors import ModelError
@@ -50,6 +50,20 @@ def _optimal(problem, sol, optimum: float) -> None:  # type: ignore[no-untyped-d
     assert sol.kkt is not None and sol.kkt.certified, sol.kkt.notes
     assert sol.info["leaves_certified"] == sol.info["leaves"]
     check_solution(problem.model, sol, duals=False)
+
+
+def _gap_milp(cost: np.ndarray, weight: np.ndarray, cap: np.ndarray) -> OptimizeResult:
+    """The GAP (each job to one agent, agents' capacities) solved by HiGHS through scipy."""
+    m_, n_ = cost.shape
+    return milp(
+        cost.ravel(),
+        constraints=[
+            LinearConstraint(np.kron(np.ones((1, m_)), np.eye(n_)), 1, 1),
+            LinearConstraint(np.kron(np.eye(m_), np.ones((1, n_))) * weight.ravel(), -np.inf, cap),
+        ],
+        integrality=np.ones(m_ * n_),
+        bounds=Bounds(0, 1),
+    )
 
 
 def _knapsack_model() -> Model:
@@ -98,16 +112,7 @@ def test_gap_capacity_relaxation_agrees_with_highs() -> None:
     cap = np.array([6.0, 6, 6])
     p = gap.build(cost, weight, cap)
     sol = solve(p, "lagrangian_bnb", relaxation="capacity")
-    m_, n_ = cost.shape
-    ref = milp(
-        cost.ravel(),
-        constraints=[
-            LinearConstraint(np.kron(np.ones((1, m_)), np.eye(n_)), 1, 1),
-            LinearConstraint(np.kron(np.eye(m_), np.ones((1, n_))) * weight.ravel(), -np.inf, cap),
-        ],
-        integrality=np.ones(m_ * n_),
-        bounds=Bounds(0, 1),
-    )
+    ref = _gap_milp(cost, weight, cap)
     _optimal(p, sol, ref.fun)
     assert sol.info["relax"] == ["capacity"] and sol.info["inner"] == "oracle with bounds"
 
@@ -144,14 +149,7 @@ def test_fractional_weights_agree_with_highs(seed: int) -> None:
     cap = weight.sum(axis=1) / 2.2
     p = gap.build(cost, weight, cap)  # fractional weights: no DP oracle, the engine's blocks
     sol = solve(p, "lagrangian_bnb")
-    a_rows = np.kron(np.ones((1, m_)), np.eye(n_))
-    c_rows = np.kron(np.eye(m_), np.ones((1, n_))) * weight.ravel()
-    ref = milp(
-        cost.ravel(),
-        constraints=[LinearConstraint(a_rows, 1, 1), LinearConstraint(c_rows, -np.inf, cap)],
-        integrality=np.ones(m_ * n_),
-        bounds=Bounds(0, 1),
-    )
+    ref = _gap_milp(cost, weight, cap)
     if ref.status == 2:  # infeasible: the tree closes with no point
         assert sol.status == Status.INFEASIBLE
         return
@@ -300,15 +298,7 @@ def test_round_and_repair_finds_the_incumbent_without_a_plan_heuristic() -> None
     cap = weight.sum(axis=1) / 2.0
     p = gap.build(cost, weight, cap)
     sol = solve(p, "lagrangian_bnb", relax=["assignment"], heuristic=False)
-    ref = milp(
-        cost.ravel(),
-        constraints=[
-            LinearConstraint(np.kron(np.ones((1, m_)), np.eye(n_)), 1, 1),
-            LinearConstraint(np.kron(np.eye(m_), np.ones((1, n_))) * weight.ravel(), -np.inf, cap),
-        ],
-        integrality=np.ones(m_ * n_),
-        bounds=Bounds(0, 1),
-    )
+    ref = _gap_milp(cost, weight, cap)
     _optimal(p, sol, ref.fun)
     assert sol.info["repair_calls"] >= 1
 

@@ -25,9 +25,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from ortools_lag.errors import NotSupportedError, SpecError
+from ortools_lag.errors import NotSupportedError
+from ortools_lag.io.lp_format import write_highs
 from ortools_lag.model import Model, to_standard_form
 
 __all__ = ["write_mps"]
@@ -52,30 +51,7 @@ def write_mps(model: Model, path: str | os.PathLike[str]) -> None:
     SpecError
         When HiGHS cannot write the file.
     """
-    import highspy
-
-    from ortools_lag.highs_model import highs_hessian, highs_lp, new_highs
-
     sf = to_standard_form(model)
     if sf.Q is not None and sf.is_mip:
         raise NotSupportedError("MPS export of a mixed-integer QP is not supported")
-    lp = highs_lp(sf)
-    lp.col_names_ = _names(sf.var_blocks)
-    lp.row_names_ = _names(sf.row_blocks)
-    if sf.sense < 0:
-        lp.sense_ = highspy.ObjSense.kMaximize
-        lp.col_cost_ = -np.asarray(sf.c)
-        lp.offset_ = -sf.offset
-    h = new_highs()
-    h.passModel(lp)
-    if sf.Q is not None:
-        hess = highs_hessian(sf)
-        if sf.sense < 0:
-            hess.value_ = -np.asarray(hess.value_)
-        h.passHessian(hess)
-    target = Path(path)
-    if not target.parent.is_dir():
-        raise SpecError("the folder does not exist", file=str(target))
-    status = h.writeModel(str(target))
-    if status.name != "kOk" or not target.is_file():
-        raise SpecError(f"HiGHS could not write the model ({status.name})", file=str(target))
+    write_highs(sf, Path(path), _names(sf.var_blocks), _names(sf.row_blocks))

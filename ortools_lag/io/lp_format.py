@@ -32,10 +32,8 @@ HiGHS reader.
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -43,39 +41,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from ortools_lag.errors import SpecError
+from ortools_lag.io.mps import read_highs
 from ortools_lag.io.row_groups import Grouping, group_constraint, group_rows, merge_split_ranges
 from ortools_lag.io.text import not_utf8
-from ortools_lag.model import Model, to_standard_form
+from ortools_lag.model import Model, StandardForm, to_standard_form
 
-__all__ = ["model_from_highs", "read_lp", "read_model", "write_lp"]
+__all__ = ["model_from_highs", "read_lp", "read_model", "write_highs", "write_lp"]
 
 _LP_BAD = re.compile(r"[^A-Za-z0-9_.()#,]")
-
-
-def _read_highs(path: Path, suffix: str) -> Any:
-    from ortools_lag.highs_model import new_highs
-
-    h = new_highs()
-    if path.suffix == ".gz":
-        try:
-            with gzip.open(path, "rb") as fh:
-                data = fh.read()
-        except (OSError, EOFError) as exc:
-            raise SpecError(f"not a readable gzip file: {exc}", file=str(path)) from exc
-        fd, tmp = tempfile.mkstemp(suffix=suffix)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            status = h.readModel(tmp)
-        finally:
-            os.unlink(tmp)
-    else:
-        status = h.readModel(str(path))
-    if status.name == "kError" or (h.getNumCol() == 0 and h.getNumRow() == 0):
-        raise SpecError(
-            f"HiGHS could not read this {suffix[1:]} file ({status.name})", file=str(path)
-        )
-    return h
 
 
 def model_from_highs(h: Any, name: str, groups: Grouping = "prefix", merge: bool = False) -> Model:
@@ -156,7 +129,9 @@ def read_lp(path: str | os.PathLike[str], groups: Grouping = "prefix") -> Model:
     if not p.is_file():
         raise SpecError("file not found", file=str(p))
     try:
-        return model_from_highs(_read_highs(p, ".lp"), _stem_of(p), groups, merge=True)
+        return model_from_highs(
+            read_highs(p, ".lp", label="lp", warnings_ok=True), _stem_of(p), groups, merge=True
+        )
     except UnicodeDecodeError as exc:  # row or column names highspy cannot hand back as str
         raise not_utf8(p, exc) from None
 
@@ -187,7 +162,9 @@ def read_model(path: str | os.PathLike[str], groups: Grouping | None = None) -> 
         if not p.is_file():
             raise SpecError("file not found", file=str(p))
         try:
-            return model_from_highs(_read_highs(p, ".mps"), _stem_of(p), groups)
+            return model_from_highs(
+                read_highs(p, ".mps", label="mps", warnings_ok=True), _stem_of(p), groups
+            )
         except UnicodeDecodeError as exc:
             raise not_utf8(p, exc) from None
     raise SpecError(
@@ -234,18 +211,40 @@ def write_lp(model: Model, path: str | os.PathLike[str]) -> None:
     SpecError
         When the folder does not exist or HiGHS cannot write the file.
     """
+    sf = to_standard_form(model)
+    var_labels = {k: v.labels for k, v in model.variables.items() if v.labels is not None}
+    write_highs(
+        sf,
+        Path(path),
+        _block_names(sf.var_blocks, var_labels),
+        _block_names(sf.row_blocks, model.group_labels),
+        warnings_ok=True,
+    )
+
+
+def write_highs(
+    sf: StandardForm,
+    target: Path,
+    col_names: list[str],
+    row_names: list[str],
+    *,
+    warnings_ok: bool = False,
+) -> None:
+    """Write the standard form ``sf`` to ``target`` with HiGHS (the format by the suffix), in
+    the user's sense and costs, its columns and rows named ``col_names`` and ``row_names``.
+
+    Raises :class:`SpecError` when the folder does not exist or HiGHS does not write the file
+    (an error, or a warning unless ``warnings_ok``).
+    """
     import highspy
 
     from ortools_lag.highs_model import highs_hessian, highs_lp, new_highs
 
-    sf = to_standard_form(model)
-    target = Path(path)
     if not target.parent.is_dir():
         raise SpecError("the folder does not exist", file=str(target))
     lp = highs_lp(sf)
-    var_labels = {k: v.labels for k, v in model.variables.items() if v.labels is not None}
-    lp.col_names_ = _block_names(sf.var_blocks, var_labels)
-    lp.row_names_ = _block_names(sf.row_blocks, model.group_labels)
+    lp.col_names_ = col_names
+    lp.row_names_ = row_names
     if sf.sense < 0:  # the user's sense and costs, as read back
         lp.sense_ = highspy.ObjSense.kMaximize
         lp.col_cost_ = -np.asarray(sf.c)
@@ -258,5 +257,6 @@ def write_lp(model: Model, path: str | os.PathLike[str]) -> None:
             hess.value_ = -np.asarray(hess.value_)
         h.passHessian(hess)
     status = h.writeModel(str(target))
-    if status.name == "kError" or not target.is_file():
+    bad = status.name == "kError" if warnings_ok else status.name != "kOk"
+    if bad or not target.is_file():
         raise SpecError(f"HiGHS could not write the model ({status.name})", file=str(target))

@@ -21,10 +21,16 @@ from ortools_lag.errors import SpecError
 from ortools_lag.io.text import not_utf8
 from ortools_lag.model import Model
 
-__all__ = ["read_mps"]
+__all__ = ["read_highs", "read_mps"]
 
 
-def _load(path: Path) -> object:
+def read_highs(path: Path, suffix: str, *, label: str, warnings_ok: bool = False) -> Any:
+    """A HiGHS instance holding the model of the file at ``path`` (gzipped when it ends in
+    ``.gz``: unpacked to a temporary file with ``suffix``, which tells HiGHS the format).
+
+    A file HiGHS cannot read (an error, or a warning unless ``warnings_ok``), or one with no
+    row and no column, raises :class:`SpecError` naming the file and the format ``label``.
+    """
     from ortools_lag.highs_model import new_highs
 
     h = new_highs()
@@ -34,7 +40,7 @@ def _load(path: Path) -> object:
                 data = fh.read()
         except (OSError, EOFError) as exc:
             raise SpecError(f"not a readable gzip file: {exc}", file=str(path)) from exc
-        fd, tmp = tempfile.mkstemp(suffix=".mps")
+        fd, tmp = tempfile.mkstemp(suffix=suffix)
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
@@ -43,8 +49,9 @@ def _load(path: Path) -> object:
             os.unlink(tmp)
     else:
         status = h.readModel(str(path))
-    if status.name != "kOk" or (h.getNumCol() == 0 and h.getNumRow() == 0):
-        raise SpecError(f"HiGHS could not read this MPS file ({status.name})", file=str(path))
+    bad = status.name == "kError" if warnings_ok else status.name != "kOk"
+    if bad or (h.getNumCol() == 0 and h.getNumRow() == 0):
+        raise SpecError(f"HiGHS could not read this {label} file ({status.name})", file=str(path))
     return h
 
 
@@ -67,7 +74,7 @@ def read_mps(path: str | os.PathLike[str]) -> Model:
     if not p.is_file():
         raise SpecError("file not found", file=str(p))
     try:
-        return _to_model(_load(p), p)
+        return _to_model(read_highs(p, ".mps", label="MPS"), p)
     except UnicodeDecodeError as exc:  # row or column names highspy cannot hand back as str
         raise not_utf8(p, exc) from None
 

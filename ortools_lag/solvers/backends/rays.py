@@ -37,7 +37,12 @@ from ortools_lag import kkt
 from ortools_lag.model import Model, StandardForm
 from ortools_lag.result import Status
 from ortools_lag.solvers.backend import RawResult
-from ortools_lag.solvers.backends.scipy_lp import NO_POINT, farkas_certificate, solve_lp_arrays
+from ortools_lag.solvers.backends.scipy_lp import (
+    NO_POINT,
+    farkas_certificate,
+    solve_lp_arrays,
+    solve_phase_one,
+)
 from ortools_lag.solvers.backends.scipy_options import ScipyOptions
 
 __all__ = ["NO_POINT", "direction_defect", "feasible_point", "improving_direction", "settle"]
@@ -125,16 +130,10 @@ def feasible_point(
         if res.x is None:
             return None, f"no integer point was found ({res.message})"
         return np.asarray(res.x, dtype=float), ""
-    n, m = sf.n, sf.m
-    eye = sp.identity(m, format="csr")
-    A1 = sp.hstack([sf.A, eye, -eye], format="csr")
-    c1 = np.concatenate([np.zeros(n), np.ones(2 * m)])
-    lb1 = np.concatenate([sf.lb, np.zeros(2 * m)])
-    ub1 = np.concatenate([sf.ub, np.full(2 * m, np.inf)])
-    res, _ = solve_lp_arrays(c1, A1, sf.row_lo, sf.row_hi, lb1, ub1, opts)
+    res, _ = solve_phase_one(sf, opts)
     if res.status != 0 or res.x is None:
         return None, f"the phase-one LP did not solve ({res.message})"
-    return np.asarray(res.x[:n], dtype=float), ""
+    return np.asarray(res.x[: sf.n], dtype=float), ""
 
 
 def _with(raw: RawResult, status: Status, why: str) -> RawResult:

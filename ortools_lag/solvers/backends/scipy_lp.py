@@ -37,6 +37,7 @@ __all__ = [
     "solve_lp",
     "solve_lp_arrays",
     "solve_milp",
+    "solve_phase_one",
     "unbounded_ray",
 ]
 
@@ -152,6 +153,19 @@ def _lp_raw(res: Any, y: np.ndarray | None) -> RawResult:
     return raw
 
 
+def solve_phase_one(sf: StandardForm, opts: ScipyOptions) -> tuple[Any, np.ndarray | None]:
+    """The phase-one LP of ``sf``, ``min 1.(p + q)`` subject to ``lo <= A z + p - q <= hi``,
+    ``lb <= z <= ub``, ``p, q >= 0``, solved: the result (``x`` stacks ``z, p, q``) and the row
+    multipliers, as :func:`solve_lp_arrays` returns them."""
+    n, m = sf.n, sf.m
+    eye = sp.identity(m, format="csr")
+    A1 = sp.hstack([sf.A, eye, -eye], format="csr")
+    c1 = np.concatenate([np.zeros(n), np.ones(2 * m)])
+    lb1 = np.concatenate([sf.lb, np.zeros(2 * m)])
+    ub1 = np.concatenate([sf.ub, np.full(2 * m, np.inf)])
+    return solve_lp_arrays(c1, A1, sf.row_lo, sf.row_hi, lb1, ub1, opts)
+
+
 def farkas_certificate(sf: StandardForm, opts: ScipyOptions | None = None) -> np.ndarray | None:
     """Signed row multipliers proving ``sf``'s rows and bounds infeasible, or ``None``.
 
@@ -160,15 +174,9 @@ def farkas_certificate(sf: StandardForm, opts: ScipyOptions | None = None) -> np
     its Lagrangian dual value (that of the Farkas check in ``kkt.check_farkas``) is too.
     """
     opts = opts or ScipyOptions()
-    m, n = sf.m, sf.n
-    if m == 0:
+    if sf.m == 0:
         return None
-    eye = sp.identity(m, format="csr")
-    A1 = sp.hstack([sf.A, eye, -eye], format="csr")
-    c1 = np.concatenate([np.zeros(n), np.ones(2 * m)])
-    lb1 = np.concatenate([sf.lb, np.zeros(2 * m)])
-    ub1 = np.concatenate([sf.ub, np.full(2 * m, np.inf)])
-    res, y = solve_lp_arrays(c1, A1, sf.row_lo, sf.row_hi, lb1, ub1, opts)
+    res, y = solve_phase_one(sf, opts)
     scale = 1.0 + max(float(np.abs(sf.row_lo[np.isfinite(sf.row_lo)]).max(initial=0)), 1.0)
     if y is None or res.status != 0 or res.fun <= 1e-9 * scale:
         return None

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import Field
@@ -49,7 +49,13 @@ from ortools_lag.result import Solution
 from ortools_lag.solvers.column_generation.master import MasterSolution, RestrictedMaster
 from ortools_lag.solvers.column_generation.pricing import Columns, Pricer, partition
 from ortools_lag.solvers.dual.loop import DualSolver, run_dual
-from ortools_lag.solvers.dual.protocol import DualMethod, DualOptions, DualState, advance
+from ortools_lag.solvers.dual.protocol import (
+    DualMethod,
+    DualOptions,
+    DualState,
+    advance,
+    first_state,
+)
 
 if TYPE_CHECKING:
     from ortools_lag.lagrangian import Lagrangian
@@ -169,14 +175,9 @@ class DantzigWolfeMethod(DualMethod):
                 xh = lag.heuristic(lag.model.split(pt.x))
                 if xh is not None:
                     self._add(self.pricer.columns(lag.model.join(dict(xh))), None)
-        state = DantzigWolfeState(
-            iteration=1,
-            lam=pt.lam,
-            dual_value=pt.lower,
-            bound=pt.lower,
-            best_lam=pt.lam,
-            violation=pt.violation,
-            point=pt,
+        state = first_state(
+            DantzigWolfeState,
+            pt,
             master=self.master,
             alpha=o.smoothing,
         )
@@ -202,41 +203,20 @@ class DantzigWolfeMethod(DualMethod):
             why = f"the restricted master is {ms.status}"
             if ms.status == "unbounded":
                 why += ": the relaxation is unbounded (so is the Lagrangian dual's minimisation)"
-            return replace(
-                state,
-                iteration=state.iteration + 1,
-                solution=ms,
-                stale=False,
-                stalled=True,
-                message=why,
-            )
+            return _ended(state, ms, stalled=True, message=why)
         proven = self._closed(ms, state.bound) or (
             state.mispricings > 0 and state.alpha_used == 0.0
         )
         if proven:  # the master is optimal over every column
             if ms.artificial <= _art_tol(ms):
                 why = "the master's value meets the Lagrangian bound"
-                return replace(
-                    state,
-                    iteration=state.iteration + 1,
-                    solution=ms,
-                    stale=False,
-                    converged=True,
-                    message=why,
-                )
+                return _ended(state, ms, converged=True, message=why)
             if master.big_m >= self.big_m_cap:
                 why = (
                     f"the master still uses its artificial columns at big_m = {master.big_m:.3g}: "
                     "the relaxed rows look infeasible over the kept part's convex hull"
                 )
-                return replace(
-                    state,
-                    iteration=state.iteration + 1,
-                    solution=ms,
-                    stale=False,
-                    stalled=True,
-                    message=why,
-                )
+                return _ended(state, ms, stalled=True, message=why)
             master.set_big_m(master.big_m * BIG_M_GROWTH)  # M was too small: raise, re-solve
             ms = master.solve()
         lam_rmp = lag.project(lag.row_sign * ms.y)
@@ -246,14 +226,7 @@ class DantzigWolfeMethod(DualMethod):
             alpha = 0.0
         pt = lag.evaluate(lag.project(alpha * center + (1.0 - alpha) * lam_rmp))
         if pt.status == "unbounded":
-            return replace(
-                state,
-                iteration=state.iteration + 1,
-                solution=ms,
-                stale=False,
-                stalled=True,
-                message=_UNBOUNDED,
-            )
+            return _ended(state, ms, stalled=True, message=_UNBOUNDED)
         added = 0
         if pt.status == "optimal":
             cols = self.pricer.columns(pt.x)
@@ -306,6 +279,12 @@ class DantzigWolfeMethod(DualMethod):
 
 
 _UNBOUNDED = "a pricing problem is unbounded: column generation needs bounded blocks"
+
+
+def _ended(state: DantzigWolfeState, ms: MasterSolution, **fields: Any) -> DantzigWolfeState:
+    """The state after an iteration that ends the run at master solution ``ms`` (``fields``
+    say how: ``converged`` or ``stalled``, and the ``message``)."""
+    return replace(state, iteration=state.iteration + 1, solution=ms, stale=False, **fields)
 
 
 def _art_tol(ms: MasterSolution) -> float:

@@ -38,6 +38,7 @@ from ortools_lag.solvers.dual.protocol import (
     DualOptions,
     DualState,
     advance,
+    first_state,
 )
 
 if TYPE_CHECKING:
@@ -154,6 +155,16 @@ def solve_master(
     h.setOptionValue("qp_iteration_limit", 50 * (m + k) + 1000)
     h.setOptionValue("time_limit", 10.0)
     h.run()
+    return _master_answer(h, G, a, u, d_lo, d_hi)
+
+
+def _master_answer(
+    h: Any, G: np.ndarray, a: np.ndarray, u: float, d_lo: np.ndarray, d_hi: np.ndarray
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """The step, increase and cut weights of the master QP that ``h`` has just run (columns
+    ``d, r``, one row per cut of ``G``); when HiGHS did not solve it, the proximal step on the
+    newest cut (every bound still comes from evaluating ``q``, so it stays valid)."""
+    k, m = G.shape
     if h.getModelStatus().name != "kOptimal":
         d = np.clip(G[-1] / float(u), d_lo, d_hi)
         alpha = np.zeros(k)
@@ -261,17 +272,7 @@ class Master:
             self.u = u
         h.setOptionValue("qp_iteration_limit", 50 * (m + k) + 1000)
         h.run()
-        if h.getModelStatus().name != "kOptimal":
-            d = np.clip(self.G[-1] / float(u), d_lo, d_hi)
-            alpha = np.zeros(k)
-            alpha[-1] = 1.0
-            return d, float(a[-1] + self.G[-1] @ d), alpha
-        sol = h.getSolution()
-        z = np.asarray(sol.col_value, dtype=float)
-        alpha = np.maximum(-np.asarray(sol.row_dual, dtype=float), 0.0)
-        total = alpha.sum()
-        alpha = alpha / total if total > 0 else np.full(k, 1.0 / k)
-        return z[:m], float(z[m]), alpha
+        return _master_answer(h, self.G, a, u, d_lo, d_hi)
 
 
 class BundleMethod(DualMethod):
@@ -289,14 +290,9 @@ class BundleMethod(DualMethod):
         scale = max(1.0, float(np.max(np.abs(lagrangian.c), initial=0.0)))
         u = o.prox if o.prox is not None else max(gn / scale, o.prox_min)
         keep_x = not lagrangian.model.is_integer and o.max_cuts * pt.x.size <= MAX_PRIMAL_ENTRIES
-        state = BundleState(
-            iteration=1,
-            lam=pt.lam,
-            dual_value=pt.lower,
-            bound=pt.lower,
-            best_lam=pt.lam,
-            violation=pt.violation,
-            point=pt,
+        state = first_state(
+            BundleState,
+            pt,
             center=pt.lam,
             center_value=pt.lower,
             u=min(max(u, o.prox_min), o.prox_max),

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from ortools_lag.model import Model
     from ortools_lag.result import KKTReport
 
-__all__ = ["DualMethod", "DualOptions", "DualState", "Progress", "advance"]
+__all__ = ["DualMethod", "DualOptions", "DualState", "Progress", "advance", "first_state"]
 
 S = TypeVar("S", bound="DualState")
 
@@ -174,6 +174,21 @@ def advance(state: S, point: DualPoint, **changes: Any) -> S:
         violation=point.violation,
         point=point,
         **changes,
+    )
+
+
+def first_state(cls: type[S], point: DualPoint, **fields: Any) -> S:
+    """The state of ``cls`` after the first evaluation ``point`` (iteration 1, its bound the
+    best so far); ``fields`` set the method's own."""
+    return cls(
+        iteration=1,
+        lam=point.lam,
+        dual_value=point.lower,
+        bound=point.lower,
+        best_lam=point.lam,
+        violation=point.violation,
+        point=point,
+        **fields,
     )
 
 

@@ -41,6 +41,7 @@ from ortools_lag.solvers.dual.protocol import (
     DualOptions,
     DualState,
     advance,
+    first_state,
 )
 
 if TYPE_CHECKING:
@@ -86,14 +87,9 @@ class SubgradientMethod(DualMethod):
     def init(self, lagrangian: Lagrangian, lam0: np.ndarray) -> SubgradientState:
         pt = lagrangian.evaluate(lagrangian.project(lam0))
         pt, domain, note = start_in_domain(lagrangian, pt)
-        return SubgradientState(
-            iteration=1,
-            lam=pt.lam,
-            dual_value=pt.lower,
-            bound=pt.lower,
-            best_lam=pt.lam,
-            violation=pt.violation,
-            point=pt,
+        return first_state(
+            SubgradientState,
+            pt,
             factor=self.options.polyak_factor,
             delta=self.options.target_margin
             * max(1.0, abs(pt.lower) if math.isfinite(pt.lower) else 1.0),

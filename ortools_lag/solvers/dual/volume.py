@@ -37,7 +37,13 @@ from pydantic import Field
 
 from ortools_lag.solvers.dual.dual_domain import DualDomain, start_in_domain
 from ortools_lag.solvers.dual.loop import DualSolver
-from ortools_lag.solvers.dual.protocol import DualMethod, DualOptions, DualState, advance
+from ortools_lag.solvers.dual.protocol import (
+    DualMethod,
+    DualOptions,
+    DualState,
+    advance,
+    first_state,
+)
 
 if TYPE_CHECKING:
     from ortools_lag.lagrangian import Lagrangian
@@ -81,14 +87,9 @@ class VolumeMethod(DualMethod):
     def init(self, lagrangian: Lagrangian, lam0: np.ndarray) -> VolumeState:
         pt = lagrangian.evaluate(lagrangian.project(lam0))
         pt, domain, note = start_in_domain(lagrangian, pt)
-        return VolumeState(
-            iteration=1,
-            lam=pt.lam,
-            dual_value=pt.lower,
-            bound=pt.lower,
-            best_lam=pt.lam,
-            violation=pt.violation,
-            point=pt,
+        return first_state(
+            VolumeState,
+            pt,
             center=pt.lam,
             center_value=pt.lower,
             x_bar=pt.x,
