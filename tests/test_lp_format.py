@@ -132,3 +132,18 @@ def test_yaml_lp_file_with_relax_patterns(tmp_path: Path) -> None:
     )
     with pytest.raises(SpecError, match="relax.*matches no group"):
         load(tmp_path / "bad.yaml")
+
+
+def test_a_qp_written_as_mps_keeps_its_quadratic_objective(tmp_path: Path) -> None:
+    from ortools_lag.cli.export import write_mps
+
+    # min (x0 - 1)^2 + (x1 - 2)^2 s.t. x0 + x1 <= 2: the projection of (1, 2), optimum (0.5, 1.5)
+    m = Model("proj")
+    x = m.var("x", 2, lb=None)
+    m.minimize(x[0] * x[0] + x[1] * x[1] - 2 * x[0] - 4 * x[1] + 5)
+    m.add("cap", x.sum() <= 2)
+    write_mps(m, tmp_path / "proj.mps")
+    back = read_mps(tmp_path / "proj.mps")
+    sol = solve(back, "highs")
+    check_solution(back, sol)
+    assert sol.objective == pytest.approx(0.5, rel=1e-7)  # 0.5^2 + 0.5^2, by hand

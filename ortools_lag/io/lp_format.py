@@ -41,7 +41,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ortools_lag.errors import SpecError
-from ortools_lag.io.mps import read_highs
+from ortools_lag.io.mps import read_highs, set_objective
 from ortools_lag.io.row_groups import Grouping, group_constraint, group_rows, merge_split_ranges
 from ortools_lag.io.text import not_utf8
 from ortools_lag.model import Model, StandardForm, to_standard_form
@@ -78,21 +78,7 @@ def model_from_highs(h: Any, name: str, groups: Grouping = "prefix", merge: bool
         labels=list(lp.col_names_) or None,
         integer_mask=mask,
     )
-    obj: Any = np.asarray(lp.col_cost_, dtype=float) @ x + float(lp.offset_)
-    hess = model.hessian_
-    if int(hess.dim_) > 0 and len(hess.value_):
-        Lt = sp.csc_matrix(
-            (np.asarray(hess.value_), np.asarray(hess.index_), np.asarray(hess.start_)),
-            shape=(n, n),
-        )  # the lower triangle of Q: the objective holds 1/2 z Q z
-        Q = Lt + sp.triu(Lt.T, k=1)
-        from ortools_lag.model import quad_form
-
-        obj = obj + quad_form(x, 0.5 * Q)
-    if lp.sense_.name == "kMaximize":
-        m.maximize(obj)
-    else:
-        m.minimize(obj)
+    set_objective(m, model, x)
     for gname, rows in group_rows(rnames, groups).items():
         idx = np.asarray(rows, dtype=np.int64)
         m.add(

@@ -80,14 +80,15 @@ def read_mps(path: str | os.PathLike[str]) -> Model:
 
 
 def _to_model(h: Any, p: Path) -> Model:
-    lp = h.getLp()
+    m = Model(p.name.split(".")[0])
+    model = h.getModel()
+    lp = model.lp_
     n, mrows = int(lp.num_col_), int(lp.num_row_)
     am = lp.a_matrix_
     A = sp.csc_matrix(
         (np.asarray(am.value_), np.asarray(am.index_), np.asarray(am.start_)), shape=(mrows, n)
     ).tocsr()
     integ = np.asarray(lp.integrality_) if len(lp.integrality_) else None
-    m = Model(p.name.split(".")[0])
     mask = None if integ is None else np.array([int(k) != 0 for k in integ], dtype=bool)
     x = m.var(
         "x",
@@ -97,12 +98,7 @@ def _to_model(h: Any, p: Path) -> Model:
         labels=list(lp.col_names_) or None,
         integer_mask=mask,
     )
-    c = np.asarray(lp.col_cost_, dtype=float)
-    obj = c @ x + float(lp.offset_)
-    if lp.sense_.name == "kMaximize":
-        m.maximize(obj)
-    else:
-        m.minimize(obj)
+    set_objective(m, model, x)
     if mrows:
         m.add(
             "rows",
@@ -110,3 +106,22 @@ def _to_model(h: Any, p: Path) -> Model:
             labels=list(lp.row_names_) or None,
         )
     return m
+
+
+def set_objective(m: Model, model: Any, x: Any) -> None:
+    """``m``'s objective from a highspy ``HighsModel``: costs, offset, sense and the Hessian
+    (HiGHS holds the lower triangle of ``Q`` for the objective ``c z + z Q z / 2``)."""
+    lp = model.lp_
+    obj: Any = np.asarray(lp.col_cost_, dtype=float) @ x + float(lp.offset_)
+    hess = model.hessian_
+    if int(hess.dim_) > 0 and len(hess.value_):
+        n = int(lp.num_col_)
+        Lt = sp.csc_matrix(
+            (np.asarray(hess.value_), np.asarray(hess.index_), np.asarray(hess.start_)),
+            shape=(n, n),
+        )
+        Q = Lt + sp.triu(Lt.T, k=1)
+        from ortools_lag.model import quad_form
+
+        obj = obj + quad_form(x, 0.5 * Q)
+    (m.maximize if lp.sense_.name == "kMaximize" else m.minimize)(obj)
