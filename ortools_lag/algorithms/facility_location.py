@@ -293,6 +293,7 @@ def solve_facility_location(
     heuristic_every: int = 10,
     gap_tol: float = 1e-9,
     lam0: np.ndarray | None = None,
+    time_limit: float | None = None,
 ) -> UFLResult:
     """Lagrangian solve of an uncapacitated facility-location problem.
 
@@ -314,6 +315,8 @@ def solve_facility_location(
     lam0
         Start multipliers (default ``-min_i c_ij``: each customer priced at its cheapest
         service cost, where ``L`` is the sum of those costs).
+    time_limit
+        Wall-clock seconds (checked after every subproblem).
 
     Returns
     -------
@@ -353,6 +356,8 @@ def solve_facility_location(
         tick(len(track.values), track.best, track.objective)
         gap = (track.objective - track.best) / max(abs(track.objective), 1e-300)
         if gap <= gap_tol or alpha < alpha_min or norm == 0:
+            break
+        if time_limit is not None and time.perf_counter() - start >= time_limit:
             break
         lam = lam + step * g
     assignment = np.where(track.open[:, None], c, np.inf).argmin(axis=0)

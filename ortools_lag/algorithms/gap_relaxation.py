@@ -197,6 +197,61 @@ def _repair(c: np.ndarray, a: np.ndarray, b: np.ndarray, xb: np.ndarray) -> np.n
         load[i] += a[i, j]
 
 
+def _overload_repair(
+    c: np.ndarray, a: np.ndarray, b: np.ndarray, xb: np.ndarray, max_moves: int = 2000
+) -> np.ndarray | None:
+    """Feasibility search when the greedy repair is stuck: minimise the total overload.
+
+    Every job goes to its relaxed agent (else the agent with most room), then the best shift
+    (one job to another agent) or swap (a job of an overloaded agent with any other job) by
+    total overload ``sum_i max(0, load_i - b_i)`` is made until none is left; ``None`` if a
+    local minimum with overload remains.
+    """
+    m, n = c.shape
+    jobs = np.arange(n)
+    assign = np.where(xb.any(axis=0), np.argmax(xb, axis=0), -1)
+    left = assign < 0
+    assign[left] = np.argmin(a[:, left] / np.maximum(b, 1e-12)[:, None], axis=0)
+    load = _loads(a, assign)
+    for _ in range(max_moves):
+        over = np.maximum(load - b, 0.0)
+        if over.sum() <= 1e-9:
+            return assign
+        cur = a[assign, jobs]
+        # shift j from assign[j] to i
+        gain_from = np.maximum(load[assign] - cur - b[assign], 0.0) - over[assign]  # (n,)
+        to = np.maximum(load[:, None] + a - b[:, None], 0.0) - over[:, None]  # (m, n)
+        to[assign, jobs] = np.inf
+        shift = to + gain_from[None, :]
+        k = int(np.argmin(shift))
+        if shift.flat[k] < -1e-9:
+            i, j = divmod(k, n)
+            load[assign[j]] -= cur[j]
+            load[i] += a[i, j]
+            assign[j] = i
+            continue
+        # swap j (on the most overloaded agent) with any k on another agent
+        i0 = int(np.argmax(over))
+        js = np.flatnonzero(assign == i0)
+        ks = np.flatnonzero(assign != i0)
+        if js.size == 0 or ks.size == 0:
+            return None
+        i1 = assign[ks]
+        l0 = load[i0] - a[i0, js][:, None] + a[i0, ks][None, :]
+        l1 = load[i1][None, :] - a[i1, ks][None, :] + a[i1[None, :], js[:, None]]
+        new = np.maximum(l0 - b[i0], 0.0) + np.maximum(l1 - b[i1][None, :], 0.0)
+        delta = new - over[i0] - over[i1][None, :]
+        q = int(np.argmin(delta))
+        if delta.flat[q] >= -1e-9:
+            return None
+        r, t = divmod(q, ks.size)
+        j, kk, ik = int(js[r]), int(ks[t]), int(i1[t])
+        load[i0] += a[i0, kk] - a[i0, j]
+        load[ik] += a[ik, j] - a[ik, kk]
+        assign[j], assign[kk] = ik, i0
+    return None
+
+
 def _best_shift(c: np.ndarray, a: np.ndarray, slack: np.ndarray, assign: np.ndarray) -> tuple:
     jobs = np.arange(assign.size)
     delta = c - c[assign, jobs][None, :]
@@ -305,6 +360,8 @@ class _Incumbent:
         self.seen.add(key)
         self.closest = min(self.closest, violated)
         start = _repair(self.c, self.a, self.b, x)
+        if start is None and not math.isfinite(self.value):
+            start = _overload_repair(self.c, self.a, self.b, x)
         if start is None:
             return
         assign = _local_search(self.c, self.a, self.b, start)

@@ -40,17 +40,18 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ortools_lag.algorithms.one_tree_sparse import CandidateGraph, exact_one_tree, pi_nearest
 from ortools_lag.algorithms.progress import tick
 from ortools_lag.algorithms.tour import (
     check_weights,
     improve_tour,
-    local_search,
-    nearest_neighbor_tour,
     nearest_neighbours,
+    quick_tour,
     tour_length,
 )
 
@@ -117,7 +118,9 @@ class HeldKarpResult:
         Number of 1-trees computed.
     history
         Per iteration: ``value`` (``L(pi_k)``), ``best_bound``, ``best_primal`` (the target
-        ``U``) and ``step`` (``t_k``), each an ``(iterations,)`` array.
+        ``U``) and ``step`` (``t_k``), each an ``(iterations,)`` array. On a candidate graph
+        ``value`` is the graph's estimate and ``best_bound`` its running best capped at the
+        exact final bound.
     converged
         ``True`` when the bound met the target (a tour, or ``bound_int >= U``).
     """
@@ -327,9 +330,11 @@ def held_karp(
     pi0: np.ndarray | None = None,
     step_rule: str = "polyak",
     max_iter: int | None = None,
-    alpha0: float = 2.0,
+    alpha0: float = 1.0,
     alpha_min: float = 1.0 / 256.0,
     patience: int | None = None,
+    candidates: int | None = 10,
+    time_limit: float | None = None,
 ) -> HeldKarpResult:
     """Maximise the Held–Karp Lagrangian ``L(pi)`` by subgradient steps.
 
@@ -352,7 +357,16 @@ def held_karp(
     max_iter
         Most 1-trees to compute (default ``max(1000, 10 n)``).
     alpha0, alpha_min, patience
-        Polyak rule settings (``patience`` default ``max(10, n // 2)``).
+        Polyak rule settings (``patience`` default ``min(max(10, n // 2), 50)``).
+    candidates
+        Build the ascent's 1-trees on a candidate graph of this many nearest nodes per node
+        plus the MST (:class:`~ortools_lag.algorithms.one_tree_sparse.CandidateGraph`);
+        ``None`` (or ``>= n - 2``): dense Prim. Whenever the Polyak factor is halved, and at the
+        end, the best bound is re-evaluated over all pairs (the exact ``L(pi)``, reported);
+        the exact 1-tree's edges missing from the graph are added.
+    time_limit
+        Wall-clock seconds for the ascent (checked after every 1-tree; the final exact
+        evaluation comes on top, ``O(n^2)``).
 
     Returns
     -------
@@ -366,6 +380,7 @@ def held_karp(
     >>> res.bound <= 17.0, res.tree.degree.sum() == 2 * 5
     (True, np.True_)
     """
+    start = time.perf_counter()
     c = check_weights(weights)
     n = c.shape[0]
     if step_rule not in ("polyak", "volgenant_jonker"):
@@ -373,40 +388,36 @@ def held_karp(
 
         raise ModelError(f"unknown step_rule {step_rule!r} (valid: polyak, volgenant_jonker)")
     if upper_bound is None:
-        upper_bound = tour_length(c, local_search(c, nearest_neighbor_tour(c)))
+        upper_bound = tour_length(c, quick_tour(c))
     integral = _integral(c)
     max_iter = max(1000, 10 * n) if max_iter is None else int(max_iter)
     pi = np.zeros(n) if pi0 is None else np.array(pi0, dtype=np.float64)
-    tree = one_tree(c, pi)
+    sparse = candidates is not None and candidates < n - 2
+    graph = CandidateGraph.nearest(c, int(candidates)) if sparse else None  # type: ignore[arg-type]
+
+    def tree_at(p: np.ndarray) -> OneTree:
+        return graph.one_tree(p) if graph is not None else one_tree(c, p)
+
+    tree = tree_at(pi)
     state = _Ascent(tree.value, pi.copy(), tree, float(upper_bound), [], [], [], [])
-    patience = max(10, n // 2) if patience is None else patience
-    alpha, since, prev_dir = alpha0, 0, np.zeros(n)
-    g0 = tree.subgradient
-    t1 = max(state.target - tree.value, 0.0) / max(float(g0 @ g0), 1.0)
-    for k in range(1, max_iter + 1):
-        if k > 1:
-            tree = one_tree(c, pi)
-        improved = tree.value > state.best
-        if improved or k == 1:
-            state.best, state.best_pi, state.best_tree = tree.value, pi.copy(), tree
-        since = 0 if improved else since + 1
-        if tree.is_tour:
-            state.target = min(state.target, tree.value)
-        done = tree.is_tour or _round_bound(state.best, integral) >= state.target
-        g = tree.subgradient
-        if step_rule == "polyak":
-            if since >= patience:
-                alpha, since, pi = alpha / 2.0, 0, state.best_pi.copy()
-            step = alpha * max(state.target - tree.value, 0.0) / max(float(g @ g), 1.0)
-            direction = g
-        else:
-            direction = 0.6 * g + 0.4 * prev_dir
-            step = _vj_step(t1, k, max_iter)
-        _record(state, tree, step)
-        if done or alpha < alpha_min or step <= 0.0:
-            break
-        pi = pi + step * direction
-        prev_dir = g
+    settings = _Settings(
+        step_rule,
+        max_iter,
+        alpha0,
+        alpha_min,
+        min(max(10, n // 2), 50) if patience is None else patience,
+        integral,
+        None if time_limit is None else start + float(time_limit),
+        None if graph is None else _exact_check(c, graph),
+    )
+    _ascend(tree_at, tree, pi, state, settings)
+    bests = np.asarray(state.bests)
+    if graph is not None:
+        exact = exact_one_tree(c, state.best_pi)
+        state.best, state.best_tree = exact.value, exact
+        # the graph's estimates, made monotone and capped at the exact final bound
+        bests = np.minimum(np.maximum.accumulate(bests), exact.value)
+        bests[-1] = exact.value
     return HeldKarpResult(
         bound=state.best,
         bound_int=_round_bound(state.best, integral),
@@ -415,7 +426,7 @@ def held_karp(
         iterations=len(state.values),
         history={
             "value": np.asarray(state.values),
-            "best_bound": np.asarray(state.bests),
+            "best_bound": bests,
             "best_primal": np.asarray(state.primals),
             "step": np.asarray(state.steps),
             "violation": np.asarray(state.violations),
@@ -424,6 +435,79 @@ def held_karp(
             state.best_tree.is_tour or _round_bound(state.best, integral) >= state.target
         ),
     )
+
+
+@dataclass
+class _Settings:
+    """The step rule's settings of one :func:`held_karp` call."""
+
+    step_rule: str
+    max_iter: int
+    alpha0: float
+    alpha_min: float
+    patience: int
+    integral: bool
+    deadline: float | None
+    check: Callable[[_Ascent], None] | None = None
+
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.perf_counter() >= self.deadline
+
+
+def _exact_check(c: np.ndarray, graph: CandidateGraph) -> Callable[[_Ascent], None]:
+    """Re-evaluate the best bound over all pairs; add the exact 1-tree's edges to the graph."""
+
+    def check(state: _Ascent) -> None:
+        exact = exact_one_tree(c, state.best_pi)
+        if exact.value < state.best - 1e-9 * max(1.0, abs(state.best)):
+            graph.add(np.concatenate([exact.edges, pi_nearest(c, state.best_pi, 5)]))
+            state.best, state.best_tree = exact.value, exact
+
+    return check
+
+
+def _ascend(
+    tree_at: Callable[[np.ndarray], OneTree],
+    tree: OneTree,
+    pi: np.ndarray,
+    state: _Ascent,
+    s: _Settings,
+) -> None:
+    """Subgradient steps from ``pi`` (whose 1-tree is ``tree``), recorded in ``state``."""
+    alpha, since, prev_dir = s.alpha0, 0, np.zeros(pi.size)
+    g0 = tree.subgradient
+    t1 = max(state.target - tree.value, 0.0) / max(float(g0 @ g0), 1.0)
+    for k in range(1, s.max_iter + 1):
+        if k > 1:
+            tree = tree_at(pi)
+        improved = tree.value > state.best
+        if improved:
+            state.best, state.best_pi, state.best_tree = tree.value, pi.copy(), tree
+        since = 0 if improved else since + 1
+        if tree.is_tour:
+            state.target = min(state.target, tree.value)
+        done = tree.is_tour or _round_bound(state.best, s.integral) >= state.target
+        if done and s.check is not None:  # a candidate graph's tree proves nothing by itself
+            s.check(state)
+            done = _round_bound(state.best, s.integral) >= state.target
+            if not done and tree.is_tour:
+                pi, tree = state.best_pi.copy(), state.best_tree
+        g = tree.subgradient
+        if s.step_rule == "polyak":
+            if since >= s.patience:
+                if s.check is not None:
+                    s.check(state)
+                alpha, since, pi = alpha / 2.0, 0, state.best_pi.copy()
+            step = alpha * max(state.target - tree.value, 0.0) / max(float(g @ g), 1.0)
+            direction = g
+        else:
+            direction = 0.6 * g + 0.4 * prev_dir
+            step = _vj_step(t1, k, s.max_iter)
+        _record(state, tree, step)
+        if done or alpha < s.alpha_min or step <= 0.0 or s.out_of_time():
+            break
+        pi = pi + step * direction
+        prev_dir = g
 
 
 def _tree_tour(tree: OneTree) -> np.ndarray:
@@ -448,14 +532,18 @@ def solve_tsp(
     k: int = 8,
     step_rule: str = "polyak",
     max_iter: int | None = None,
+    candidates: int | None = 10,
+    time_limit: float | None = None,
 ) -> TSPResult:
     """Standalone Lagrangian solve of a symmetric TSP: Held–Karp bound and a heuristic tour.
 
-    1. nearest-neighbour tour and 2-opt/Or-opt local search: the target ``U``;
-    2. :func:`held_karp` ascent on the node penalties ``pi``;
-    3. unless the bound already proves the tour optimal, an iterated local search
-       (:func:`~ortools_lag.algorithms.tour.improve_tour`) on candidate lists of the ``k``
-       nearest nodes under the modified costs ``c_ij + pi_i + pi_j``.
+    1. nearest-neighbour tour and 2-opt/Or-opt local search (:func:`~.tour.quick_tour`): the
+       target ``U``;
+    2. :func:`held_karp` ascent on the node penalties ``pi`` (on a candidate graph);
+    3. unless the bound already proves the tour optimal, an iterated local search on candidate
+       lists of the ``k`` nearest nodes under the modified costs ``c_ij + pi_i + pi_j``: the
+       compiled one of :func:`~.tour_moves.iterated_descent` with Numba (the ``fast`` extra),
+       else :func:`~ortools_lag.algorithms.tour.improve_tour`.
 
     Parameters
     ----------
@@ -464,11 +552,16 @@ def solve_tsp(
     seed
         Seed or generator of the local search's kicks.
     kicks
-        Kicks of the iterated local search (default ``max(50, 2 n)``).
+        Kicks of the iterated local search (default ``max(50, 2 n)``, ``max(5000, 20 n)`` with
+        Numba, whose kicks are cheap; with Numba and a ``time_limit``, as many as it allows).
     k
         Candidate-list length.
-    step_rule, max_iter
+    step_rule, max_iter, candidates
         Passed to :func:`held_karp`.
+    time_limit
+        Wall-clock seconds for the whole solve: the ascent gets up to 60 % of it and the
+        iterated local search the rest (both checked as they go; the final exact ``O(n^2)``
+        bound evaluation is not interrupted).
 
     Returns
     -------
@@ -481,27 +574,45 @@ def solve_tsp(
     >>> res.length, res.bound_int, res.gap
     (10.0, 10.0, 0.0)
     """
+    from ortools_lag.algorithms.tour_moves import HAVE_NUMBA, search_until
+
     start = time.perf_counter()
     c = check_weights(weights)
     n = c.shape[0]
-    tour = local_search(c, nearest_neighbor_tour(c), k=10)
+    tour = quick_tour(c, k=10)
     length = tour_length(c, tour)
-    hk = held_karp(c, upper_bound=length, step_rule=step_rule, max_iter=max_iter)
+    hk = held_karp(
+        c,
+        upper_bound=length,
+        step_rule=step_rule,
+        max_iter=max_iter,
+        candidates=candidates,
+        time_limit=None if time_limit is None else 0.6 * time_limit,
+    )
     if hk.tree.is_tour and hk.bound < length:
         tour = _tree_tour(hk.tree)
         length = tour_length(c, tour)
-    if _round_bound(hk.bound, _integral(c)) < length:
+
+    def left() -> float | None:
+        return None if time_limit is None else time_limit - (time.perf_counter() - start)
+
+    remaining = left()
+    if _round_bound(hk.bound, _integral(c)) < length and (remaining is None or remaining > 0):
         cands = nearest_neighbours(modified_costs(c, hk.multipliers), k)
-        res = improve_tour(
-            c,
-            tour,
-            kicks=max(50, 2 * n) if kicks is None else kicks,
-            seed=seed,
-            neighbours=cands,
-            target=hk.bound_int,
-        )
-        if res.length < length:
-            tour, length = res.tour, res.length
+        if HAVE_NUMBA:
+            budget = 2**62 if kicks is None and time_limit is not None else kicks
+            tour = search_until(c, tour, cands, budget, seed, hk.bound_int, left)
+        else:
+            tour = improve_tour(
+                c,
+                tour,
+                kicks=max(50, 2 * n) if kicks is None else kicks,
+                seed=seed,
+                neighbours=cands,
+                target=hk.bound_int,
+                time_limit=left(),
+            ).tour
+        length = min(length, tour_length(c, tour))
     return TSPResult(
         bound=hk.bound,
         bound_int=hk.bound_int,

@@ -51,6 +51,7 @@ from ortools_lag.errors import ModelError
 __all__ = [
     "SetCoverRelaxation",
     "SetCoverResult",
+    "core_columns",
     "greedy_cover",
     "initial_multipliers",
     "lagrangian_oracle",
@@ -352,13 +353,21 @@ def _ascent(
     track: _Track,
     u: np.ndarray,
     opts: dict[str, float],
-) -> np.ndarray:
-    """Beasley's subgradient phase; returns the columns still allowed after fixing."""
+    core: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Beasley's subgradient phase; returns the columns still allowed after fixing, and the
+    last core (all columns without ``core``)."""
     c, a, _ = data
     allowed = np.ones(c.size, dtype=bool)
+    idx = np.arange(c.size)
+    sub = data
     f, since = opts["f0"], 0
     for it in range(int(opts["max_iter"])):
         relax = lagrangian_oracle(c, a, u)
+        if core is not None and it % int(opts["core_every"]) == 0:
+            keep = (core_columns(a, relax.reduced_costs, core) & allowed) | track.x
+            idx = np.flatnonzero(keep)
+            sub = _sub(data, idx)
         improved = relax.value > track.best
         if improved:
             track.best, track.best_u = relax.value, u.copy()
@@ -366,7 +375,10 @@ def _ascent(
         if since >= opts["patience"]:
             f, since = f / 2.0, 0
         if improved or it % int(opts["heuristic_every"]) == 0:
-            _improve_cover(data, relax, track, allowed)
+            if core is None:
+                _improve_cover(data, relax, track, allowed)
+            else:
+                _improve_in_core(sub, idx, relax, track)
             # column fixing: a column with L + C_j >= Z_UB cannot be in a cheaper cover
             allowed &= relax.value + relax.reduced_costs < track.objective
         g = relax.subgradient.copy()
@@ -382,10 +394,12 @@ def _ascent(
         tick(len(track.values), track.best, track.objective)
         if track.best >= track.objective - 1e-9 * abs(track.objective) or f < opts["f_min"]:
             break
+        if time.perf_counter() >= opts.get("deadline", math.inf):
+            break
         if norm == 0:
             break
         u = np.maximum(u + step * g, 0.0)
-    return allowed
+    return allowed, idx
 
 
 def _destroy(
@@ -411,13 +425,14 @@ def _large_neighbourhood(
     rounds: int,
     rng: np.random.Generator,
     floor: float,
+    deadline: float = math.inf,
 ) -> None:
     """Ruin-and-recreate on the best cover: drop columns, re-cover greedily with noisy scores."""
     c, a, at = data
     reduced = lagrangian_oracle(c, a, track.best_u).reduced_costs
     current, current_cost = track.x.copy(), track.objective
     for it in range(rounds):
-        if track.objective <= floor:
+        if track.objective <= floor or time.perf_counter() >= deadline:
             return
         start = current.copy()
         start[_destroy(a, at, current, rng, it)] = False
@@ -429,6 +444,48 @@ def _large_neighbourhood(
             current, current_cost = cover, cost
         if cost < track.objective:
             track.x, track.objective = cover.copy(), cost
+
+
+def core_columns(matrix: sp.csr_matrix, reduced: np.ndarray, per_row: int) -> np.ndarray:
+    """The ``per_row`` columns of least reduced cost in each row, as an ``(n,)`` bool mask.
+
+    Examples
+    --------
+    >>> a = sp.csr_matrix(np.array([[1, 1, 1], [0, 1, 1]]))
+    >>> core_columns(a, np.array([3.0, 1.0, 2.0]), 1).tolist()
+    [False, True, False]
+    """
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    order = np.lexsort((reduced[matrix.indices], rows))
+    rank = np.arange(order.size) - matrix.indptr[rows[order]]
+    keep = np.zeros(matrix.shape[1], dtype=bool)
+    keep[matrix.indices[order[rank < per_row]]] = True
+    return keep
+
+
+def _sub(
+    data: tuple[np.ndarray, sp.csr_matrix, sp.csr_matrix], idx: np.ndarray
+) -> tuple[np.ndarray, sp.csr_matrix, sp.csr_matrix]:
+    c, a, at = data
+    sub_a = a[:, idx].tocsr()
+    return c[idx], sub_a, sub_a.T.tocsr()
+
+
+def _improve_in_core(
+    sub: tuple[np.ndarray, sp.csr_matrix, sp.csr_matrix],
+    idx: np.ndarray,
+    relax: SetCoverRelaxation,
+    track: _Track,
+) -> None:
+    """:func:`_improve_cover` restricted to the core columns ``idx`` (their sub-matrix ``sub``)."""
+    c, a, at = sub
+    for scores in (None, relax.reduced_costs[idx]):
+        cover = _greedy(c, a, at, relax.x[idx], None, scores)
+        cost = float(c[cover].sum())
+        if cost < track.objective:
+            track.x = np.zeros(relax.x.size, dtype=bool)
+            track.x[idx[cover]] = True
+            track.objective = cost
 
 
 def solve_set_cover(
@@ -444,6 +501,10 @@ def solve_set_cover(
     lns_rounds: int = 600,
     seed: int | np.random.Generator | None = 0,
     u0: np.ndarray | None = None,
+    core: int | None = 5,
+    core_above: int = 20_000,
+    core_every: int = 50,
+    time_limit: float | None = None,
 ) -> SetCoverResult:
     """Beasley's Lagrangian heuristic, then a large-neighbourhood search on the best cover.
 
@@ -470,6 +531,15 @@ def solve_set_cover(
         Seed or generator of the ruin-and-recreate rounds.
     u0
         Start multipliers (default :func:`initial_multipliers`).
+    core, core_above, core_every
+        With more than ``core_above`` columns (and ``core`` not ``None``), the covers are
+        built on a core: the ``core`` columns of least reduced cost per row
+        (:func:`core_columns`) not fixed to 0, plus the best cover's, re-chosen every
+        ``core_every`` subproblems (the subproblem itself, a sparse product, stays over all
+        columns, so every bound is exact). Reduced-cost fixing (``L(u) + C_j >=`` the best
+        cover) prunes the heuristic's columns in either case.
+    time_limit
+        Wall-clock seconds (checked after every subproblem and ruin-and-recreate round).
 
     Returns
     -------
@@ -483,6 +553,7 @@ def solve_set_cover(
     ([True, True, False], 4.0, 0.0)
     """
     start = time.perf_counter()
+    deadline = math.inf if time_limit is None else start + float(time_limit)
     c, a = _check(costs, matrix)
     data = (c, a, a.T.tocsr())
     integral = bool(np.all(c == np.round(c)))
@@ -496,11 +567,27 @@ def solve_set_cover(
         "patience": patience,
         "target_factor": target_factor,
         "heuristic_every": heuristic_every,
+        "deadline": deadline,
+        "core_every": core_every,
     }
-    allowed = _ascent(data, track, u, opts)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    use_core = core if core is not None and c.size > core_above else None
+    allowed, idx = _ascent(data, track, u, opts, use_core)
     bound_int = _round_bound(track.best, integral)
-    _large_neighbourhood(data, track, allowed, lns_rounds, rng, bound_int)
+    if use_core is None:
+        _large_neighbourhood(data, track, allowed, lns_rounds, rng, bound_int, deadline)
+    else:
+        keep = np.zeros(c.size, dtype=bool)
+        keep[idx] = True
+        idx = np.flatnonzero((keep & allowed) | track.x)
+        part = _Track(track.best, track.best_u, track.x[idx], track.objective, [], [], [], [])
+        _large_neighbourhood(
+            _sub(data, idx), part, np.ones(idx.size, bool), lns_rounds, rng, bound_int, deadline
+        )
+        if part.objective < track.objective:
+            track.x = np.zeros(c.size, dtype=bool)
+            track.x[idx[part.x]] = True
+            track.objective = part.objective
     final = lagrangian_oracle(c, a, track.best_u)
     return SetCoverResult(
         bound=track.best,

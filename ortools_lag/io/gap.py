@@ -30,7 +30,15 @@ import numpy as np
 from ortools_lag.io.number_tokens import NumberTokens, parse_problem, parse_problems
 from ortools_lag.io.text import parse_file
 
-__all__ = ["GAPInstance", "NumberTokens", "count_gap", "parse_gap", "read_gap", "read_gap_all"]
+__all__ = [
+    "GAPInstance",
+    "NumberTokens",
+    "count_gap",
+    "parse_gap",
+    "read_gap",
+    "read_gap_all",
+    "read_gap_single",
+]
 
 
 @dataclass(frozen=True)
@@ -112,3 +120,16 @@ def count_gap(path: str | Path) -> int:
     1
     """
     return parse_file(path, lambda text, source: NumberTokens(text, source).int("problems", 1))
+
+
+def read_gap_single(path: str | Path) -> GAPInstance:
+    """Read a file holding one GAP problem without the leading problem count.
+
+    The layout of Yagiura et al.'s large instances (types C, D, E): ``m n``, the ``m x n``
+    costs, the ``m x n`` resources, the ``m`` capacities.
+
+    >>> from ortools_lag.io.text import example_file
+    >>> read_gap_single(example_file("c", "1 2\\n3 4\\n5 6\\n7\\n")).cost.tolist()
+    [[3.0, 4.0]]
+    """
+    return parse_file(path, lambda text, source: parse_gap("1 " + text, 1, source))

@@ -125,7 +125,7 @@ def parse_rail(text: str, *, file: str = "<string>", name: str = "rail") -> SetC
     Format: ``m n``, then for each column ``j = 1..n``: its cost ``c_j``, the number ``k_j`` of
     rows it covers and those ``k_j`` rows (1-based). Errors as in :func:`parse_scp`.
 
-    >>> inst = parse_rail("2 3\n1 1 1\n2 2 1 2\n1 1 2\n")
+    >>> inst = parse_rail("2 3\\n1 1 1\\n2 2 1 2\\n1 1 2\\n")
     >>> inst.matrix.toarray().tolist(), inst.costs.tolist()
     ([[1, 1, 0], [0, 1, 1]], [1.0, 2.0, 1.0])
     """
@@ -179,7 +179,7 @@ def read_rail(path: str | Path) -> SetCoverInstance:
     """Read an OR-Library *rail* file, named by its stem (see :func:`parse_rail`).
 
     >>> from ortools_lag.io.text import example_file
-    >>> read_rail(example_file("rail_tiny", "1 2\n1 1 1\n2 1 1\n")).shape
+    >>> read_rail(example_file("rail_tiny", "1 2\\n1 1 1\\n2 1 1\\n")).shape
     (1, 2)
     """
     return parse_file_named(path, parse_rail)

@@ -291,8 +291,11 @@ class BeasleySolver(LagrangianHeuristicSolver):
             heuristic_every=options.heuristic_every,
             lns_rounds=options.lns_rounds,
             seed=options.seed,
+            time_limit=options.time_limit,
         )
-        term = ascent_termination(res.gap, res.iterations, max_iter)
+        limit = options.time_limit
+        timed_out = limit is not None and res.seconds >= 0.95 * limit
+        term = ascent_termination(res.gap, res.iterations, max_iter, timed_out=timed_out)
         return Outcome(
             bound=res.bound,
             multipliers={"cover": res.multipliers},

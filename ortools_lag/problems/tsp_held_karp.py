@@ -3,7 +3,9 @@
 :class:`HeldKarpSolver` runs :func:`~ortools_lag.algorithms.one_tree.solve_tsp` (subgradient
 ascent on the degree multipliers, 2-opt/Or-opt and iterated local search for the tour) and
 certifies the bound by :func:`~ortools_lag.problems.tsp_certificate.one_tree_certificate`, and on
-small instances by HiGHS as well (see :mod:`ortools_lag.problems.tsp`).
+small instances by HiGHS as well (see :mod:`ortools_lag.problems.tsp`). ``time_limit`` bounds the
+ascent (60 % of it) and the tour search together; the final exact bound evaluation and the
+certificate come on top.
 
 >>> from ortools_lag import solve
 >>> from ortools_lag.problems.tsp import build
@@ -52,6 +54,9 @@ class HeldKarpOptions(LagrangianHeuristicOptions):
         Kicks of the iterated local search (default ``max(50, 2 n)``).
     neighbours
         Candidate-list length of the local search.
+    candidates
+        The ascent's 1-trees are built on a candidate graph of this many nearest nodes per
+        node plus the MST (``None``: dense Prim); the bound is re-evaluated over all pairs.
     certify_highs_max_nodes
         Up to this many nodes, the bound is also re-evaluated by the engine's
         :func:`~ortools_lag.solvers.bound_certificate.certify_bound` (HiGHS, a MIP on the kept
@@ -61,6 +66,7 @@ class HeldKarpOptions(LagrangianHeuristicOptions):
     step_rule: Literal["polyak", "volgenant_jonker"] = "polyak"
     kicks: int | None = Field(default=None, ge=0)
     neighbours: int = Field(default=8, ge=1)
+    candidates: int | None = Field(default=10, ge=1)
     certify_highs_max_nodes: int = Field(default=10, ge=0)
 
 
@@ -90,8 +96,12 @@ class HeldKarpSolver(LagrangianHeuristicSolver):
             k=options.neighbours,
             step_rule=options.step_rule,
             max_iter=max_iter,
+            candidates=options.candidates,
+            time_limit=options.time_limit,
         )
-        term = ascent_termination(res.gap, res.iterations, max_iter)
+        limit = options.time_limit
+        timed_out = limit is not None and res.seconds >= 0.95 * limit
+        term = ascent_termination(res.gap, res.iterations, max_iter, timed_out=timed_out)
         return Outcome(
             bound=res.bound,
             multipliers={"degree": res.multipliers},
