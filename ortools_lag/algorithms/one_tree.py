@@ -45,7 +45,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ortools_lag.algorithms.one_tree_sparse import CandidateGraph, exact_one_tree, pi_nearest
+from ortools_lag.algorithms.one_tree_sparse import (
+    CandidateGraph,
+    OneTree,
+    exact_one_tree,
+    pi_nearest,
+)
 from ortools_lag.algorithms.progress import tick
 from ortools_lag.algorithms.tour import (
     check_weights,
@@ -67,36 +72,6 @@ __all__ = [
 ]
 
 _DENSE_COLUMN_LIMIT = 400  # above this Prim masks visited nodes instead of blanking columns
-
-
-@dataclass(frozen=True)
-class OneTree:
-    """A minimum 1-tree under the modified costs ``c_ij + pi_i + pi_j``.
-
-    Attributes
-    ----------
-    edges
-        ``(n, 2)`` edges ``(i, j)``; the last two are the edges at node 0.
-    degree
-        ``(n,)`` degree of each node in the 1-tree.
-    cost
-        The 1-tree's weight under the modified costs.
-    value
-        The Lagrangian value ``L(pi) = cost - 2 * sum(pi)`` (a lower bound on every tour).
-    subgradient
-        ``degree - 2``, a subgradient of ``L`` at ``pi``.
-    """
-
-    edges: np.ndarray
-    degree: np.ndarray
-    cost: float
-    value: float
-    subgradient: np.ndarray
-
-    @property
-    def is_tour(self) -> bool:
-        """Whether every degree is 2 (the 1-tree is then an optimal tour)."""
-        return bool((self.degree == 2).all())
 
 
 @dataclass(frozen=True)

@@ -34,15 +34,43 @@ from scipy.sparse.csgraph import minimum_spanning_tree
 from ortools_lag.algorithms.tour import nearest_neighbours
 from ortools_lag.errors import ModelError
 
-__all__ = ["CandidateGraph", "exact_one_tree", "pi_nearest", "tree_of_parents"]
+__all__ = ["CandidateGraph", "OneTree", "exact_one_tree", "pi_nearest", "tree_of_parents"]
+
+
+@dataclass(frozen=True)
+class OneTree:
+    """A minimum 1-tree under the modified costs ``c_ij + pi_i + pi_j``.
+
+    Attributes
+    ----------
+    edges
+        ``(n, 2)`` edges ``(i, j)``; the last two are the edges at node 0.
+    degree
+        ``(n,)`` degree of each node in the 1-tree.
+    cost
+        The 1-tree's weight under the modified costs.
+    value
+        The Lagrangian value ``L(pi) = cost - 2 * sum(pi)`` (a lower bound on every tour).
+    subgradient
+        ``degree - 2``, a subgradient of ``L`` at ``pi``.
+    """
+
+    edges: np.ndarray
+    degree: np.ndarray
+    cost: float
+    value: float
+    subgradient: np.ndarray
+
+    @property
+    def is_tour(self) -> bool:
+        """Whether every degree is 2 (the 1-tree is then an optimal tour)."""
+        return bool((self.degree == 2).all())
 
 
 def _one_tree_from(
     weights: np.ndarray, pi: np.ndarray, child: np.ndarray, parent: np.ndarray
-) -> object:
-    """The :class:`~ortools_lag.algorithms.one_tree.OneTree` of a spanning tree on 1..n-1."""
-    from ortools_lag.algorithms.one_tree import OneTree
-
+) -> OneTree:
+    """The :class:`OneTree` of a spanning tree on 1..n-1."""
     n = weights.shape[0]
     row0 = weights[0, 1:] + pi[0] + pi[1:]
     ends = np.argpartition(row0, 1)[:2] + 1

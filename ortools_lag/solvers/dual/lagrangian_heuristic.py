@@ -57,9 +57,8 @@ __all__ = [
 class LagrangianHeuristicOptions(SolverOptions):
     """Options every Lagrangian-heuristic solver takes.
 
-    ``time_limit`` is honoured where a family runs its algorithm in rounds (facility location
-    checks it between rounds); the TSP and set-covering ascents stop by their own rules
-    (``max_iter``, the step factor), within seconds on the OR-Library and TSPLIB sizes.
+    ``time_limit`` bounds the family's whole run: the TSP ascent and tour search, the
+    set-covering ascent, and the facility-location rounds check it as they go.
 
     Attributes
     ----------
