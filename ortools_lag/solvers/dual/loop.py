@@ -40,8 +40,8 @@ from ortools_lag.problem import Problem, as_problem
 from ortools_lag.result import History, KKTReport, Solution, Status, Termination
 from ortools_lag.solvers.base import Solver, SolverOptions
 from ortools_lag.solvers.bound_certificate import certify_bound
-from ortools_lag.solvers.dual.protocol import DualMethod, DualOptions, DualState, Progress
 from ortools_lag.solvers.dual.lagrangian_heuristic import final_history
+from ortools_lag.solvers.dual.protocol import DualMethod, DualOptions, DualState, Progress
 
 __all__ = ["DualSolver", "run_dual", "warm_multipliers"]
 
