@@ -31,9 +31,9 @@ maxflow    scipy's maximum_flow (Dinic) + the residual min cut; HiGHS LP max_flo
            for capacities it cannot take
 network_lp HiGHS simplex, presolve off (network LPs: presolve costs more  every network kind
            than the solve); duals = potentials
-auction    Bertsekas' forward auction, epsilon-scaling; Gauss-Seidel bids  assignment
-           compiled by numba (the ``fast`` extra), else numpy Jacobi
-           rounds; exact prices recovered from its eps-CS prices
+auction    Bertsekas' forward auction, epsilon-scaling; Gauss-Seidel     assignment
+           bids compiled by numba (the ``fast`` extra), else numpy
+           Jacobi rounds; exact prices recovered from its eps-CS prices
 lsa        scipy's linear_sum_assignment + exact prices by a shortest-    assignment
            path label-correcting pass on the residual graph
 ========== ============================================================= ======================
