@@ -263,8 +263,8 @@ def _check_yaml_cli(mutant: tuple[Path, str]) -> None:
                 return
 
 
-test_yaml_load, test_yaml_load_slow = _pair(_check_yaml_load, 300, 5000, mutant=YAML_MUTANTS)
-test_yaml_cli, test_yaml_cli_slow = _pair(_check_yaml_cli, 40, 1000, mutant=YAML_MUTANTS)
+test_yaml_load, test_yaml_load_slow = _pair(_check_yaml_load, 300, 2000, mutant=YAML_MUTANTS)
+test_yaml_cli, test_yaml_cli_slow = _pair(_check_yaml_cli, 40, 300, mutant=YAML_MUTANTS)
 
 
 # -- (b) every instance reader on mutated real files ----------------------------------------------
@@ -403,7 +403,7 @@ def _check_reader(case: tuple[int, str, bytes]) -> None:
                 assert str(exc).strip(), label
 
 
-test_readers, test_readers_slow = _pair(_check_reader, 1500, 20000, case=reader_mutants())
+test_readers, test_readers_slow = _pair(_check_reader, 1500, 6000, case=reader_mutants())
 
 
 @pytest.mark.parametrize("k", range(len(READERS)), ids=[r[0] for r in READERS])
@@ -507,7 +507,7 @@ def _check_expression(text: str) -> None:
 
 
 test_expressions, test_expressions_slow = _pair(
-    _check_expression, 1000, 30000, text=expression_texts()
+    _check_expression, 1000, 6000, text=expression_texts()
 )
 
 
@@ -581,4 +581,4 @@ def _check_api(program: tuple[Any, list[tuple[str, Any]], tuple[str, Any, Any]])
         assert str(exc).strip()
 
 
-test_python_api, test_python_api_slow = _pair(_check_api, 1500, 30000, program=api_programs())
+test_python_api, test_python_api_slow = _pair(_check_api, 1500, 6000, program=api_programs())
