@@ -169,12 +169,16 @@ def ascent_history(hist: dict[str, np.ndarray], seconds: float | None = None) ->
     )
 
 
-def final_history(history: History, objective: float, bound: float, sense: int) -> History:
+def final_history(
+    history: History, objective: float, bound: float, sense: int, *, reported: bool = False
+) -> History:
     """The history with the solve's last word in its last entry.
 
     A family's local search or exact gap closing may improve the point (or the bound) after the
     ascent's last iteration; the figure's best-feasible and bound lines must end at the values
-    the summary prints, so the last entry takes the better of its own and the final ones.
+    the summary prints, so the last entry takes the better of its own and the final ones
+    (``reported=True``: the final point itself, when the solver reports its own iterate rather
+    than the best point it recorded).
 
     >>> h = History(iteration=np.array([1, 2]), bound=np.array([3.0, 4.0]),
     ...             primal=np.array([9.0, 8.0]), gap=np.array([6.0, 4.0]))
@@ -187,7 +191,8 @@ def final_history(history: History, objective: float, bound: float, sense: int) 
     primal, best = history.primal.astype(float), history.bound.astype(float)
     pick, keep = (min, max) if sense > 0 else (max, min)  # better point, better bound
     if math.isfinite(objective):
-        primal[-1] = objective if not math.isfinite(primal[-1]) else pick(primal[-1], objective)
+        own = primal[-1]
+        primal[-1] = objective if reported or not math.isfinite(own) else pick(own, objective)
     if math.isfinite(bound):
         best[-1] = bound if not math.isfinite(best[-1]) else keep(best[-1], bound)
     gap = history.gap.astype(float)

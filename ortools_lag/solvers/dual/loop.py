@@ -336,7 +336,9 @@ def _solution(run: _Run, solver: str) -> Solution:
         multipliers=lam,
         shadow_prices=kkt.shadow_prices(lag.model, lam),
         kkt=rep,
-        history=final_history(History.from_records(run.records), objective, bound, s),
+        history=final_history(
+            History.from_records(run.records), objective, bound, s, reported=own is not None
+        ),
         solver=solver,
         iterations=st.iteration,
         seconds=secs,
