@@ -41,7 +41,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ortools_lag.errors import SpecError
-from ortools_lag.io.mps import read_highs, set_objective
+from ortools_lag.io.mps import add_columns, read_highs, set_objective
 from ortools_lag.io.row_groups import Grouping, group_constraint, group_rows, merge_split_ranges
 from ortools_lag.io.text import not_utf8
 from ortools_lag.model import Model, StandardForm, to_standard_form
@@ -67,17 +67,8 @@ def model_from_highs(h: Any, name: str, groups: Grouping = "prefix", merge: bool
     rnames = list(lp.row_names_) or [f"r{i}" for i in range(mrows)]
     if merge:
         rnames, A, lo, hi = merge_split_ranges(rnames, A, lo, hi)
-    integ = np.asarray(lp.integrality_) if len(lp.integrality_) else None
     m = Model(name)
-    mask = None if integ is None else np.array([int(k) != 0 for k in integ], dtype=bool)
-    x = m.var(
-        "x",
-        n,
-        lb=np.asarray(lp.col_lower_),
-        ub=np.asarray(lp.col_upper_),
-        labels=list(lp.col_names_) or None,
-        integer_mask=mask,
-    )
+    x = add_columns(m, lp)
     set_objective(m, model, x)
     for gname, rows in group_rows(rnames, groups).items():
         idx = np.asarray(rows, dtype=np.int64)

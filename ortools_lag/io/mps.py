@@ -88,16 +88,7 @@ def _to_model(h: Any, p: Path) -> Model:
     A = sp.csc_matrix(
         (np.asarray(am.value_), np.asarray(am.index_), np.asarray(am.start_)), shape=(mrows, n)
     ).tocsr()
-    integ = np.asarray(lp.integrality_) if len(lp.integrality_) else None
-    mask = None if integ is None else np.array([int(k) != 0 for k in integ], dtype=bool)
-    x = m.var(
-        "x",
-        n,
-        lb=np.asarray(lp.col_lower_),
-        ub=np.asarray(lp.col_upper_),
-        labels=list(lp.col_names_) or None,
-        integer_mask=mask,
-    )
+    x = add_columns(m, lp)
     set_objective(m, model, x)
     if mrows:
         m.add(
@@ -106,6 +97,20 @@ def _to_model(h: Any, p: Path) -> Model:
             labels=list(lp.row_names_) or None,
         )
     return m
+
+
+def add_columns(m: Model, lp: Any) -> Any:
+    """The columns of a highspy ``HighsLp`` as ``m``'s block ``x`` (bounds, names, integrality)."""
+    integ = np.asarray(lp.integrality_) if len(lp.integrality_) else None
+    mask = None if integ is None else np.array([int(k) != 0 for k in integ], dtype=bool)
+    return m.var(
+        "x",
+        int(lp.num_col_),
+        lb=np.asarray(lp.col_lower_),
+        ub=np.asarray(lp.col_upper_),
+        labels=list(lp.col_names_) or None,
+        integer_mask=mask,
+    )
 
 
 def set_objective(m: Model, model: Any, x: Any) -> None:
